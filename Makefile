@@ -1,0 +1,132 @@
+# Makefile: the toolkit's one entry point -- all, deps, test, clean (later: examples, bench, lessons, docs).
+#
+# Everything builds out of tree into build/<variant>/, where <variant> is one of
+#   normal  -O2, the build people run and benchmark;
+#   asan    AddressSanitizer + UndefinedBehaviorSanitizer;
+#   tsan    ThreadSanitizer;
+#   clang   the normal flags under clang, to keep the code warning-free with both compilers.
+# `make test` builds and runs every Check suite in normal, asan and tsan, and compiles the clang
+# variant. Every target depends on `deps`, which checks (and as root installs) what is needed.
+
+SHELL    := /bin/bash
+.DEFAULT_GOAL := all
+
+VARIANT  ?= normal
+BUILD    ?= build
+B        := $(BUILD)/$(VARIANT)
+
+# --- toolchain and flags ---------------------------------------------------------------------
+ifeq ($(VARIANT),clang)
+CC       := clang
+else
+CC       ?= gcc
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
+endif
+
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+INCLUDES := -Icommon
+OPT_normal := -O2 -g
+OPT_clang  := -O2 -g
+OPT_asan   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT_tsan   := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+OPT      := $(OPT_$(VARIANT))
+CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCLUDES) -pthread -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS  := $(OPT) -pthread
+
+PKG_LIBS := liburing
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lm
+
+# --- sources ---------------------------------------------------------------------------------
+COMMON_SRC ?= $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
+LIBRT      := $(B)/lib/librt.a
+
+TEST_SRC   ?= $(wildcard tests/unit/test_*.c)
+TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TEST_SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
+
+# --- dependencies ----------------------------------------------------------------------------
+# Each line: a probe that succeeds when the need is met, then the Debian package that meets it.
+DEPS := \
+  "command -v cc"                      build-essential \
+  "command -v pkg-config"              pkg-config \
+  "command -v clang"                   clang \
+  "pkg-config --exists check"          check \
+  "pkg-config --exists liburing"       liburing-dev \
+  "pkg-config --exists libuv"          libuv1-dev \
+  "pkg-config --exists libevent"       libevent-dev \
+  "test -f /usr/include/ev.h"          libev-dev \
+  "command -v gnuplot"                 gnuplot-nox \
+  "command -v wrk"                     wrk
+
+.SECONDARY:
+.PHONY: all deps test test-variant build-variant clang-check clean help
+
+all: deps
+	@$(MAKE) --no-print-directory build-variant VARIANT=normal
+
+help:
+	@echo "make            build the core library and the test suites (build/normal/)"
+	@echo "make test       run every Check suite under normal, ASan+UBSan and TSan; compile with clang"
+	@echo "make deps       check the Debian packages this needs; as root, install the missing ones"
+	@echo "make clean      remove build/"
+
+# deps: idempotent; checks every need, installs what is missing as root, else says what to run.
+deps:
+	@set -- $(DEPS); missing=""; \
+	while [ $$# -gt 0 ]; do probe="$$1"; pkg="$$2"; shift 2; \
+	  bash -c "$$probe" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: missing Debian packages:$$missing"; \
+	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
+	  echo "deps: installing them with apt-get (running as root)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "deps: apt-get failed; run it by hand: apt-get install$$missing" >&2; exit 1; }; \
+	  echo "deps: installed:$$missing"; \
+	else \
+	  echo "deps: run this, then make again:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+	  exit 1; \
+	fi
+
+build-variant: $(LIBRT) $(TEST_BIN)
+
+# test: every suite in three builds; the clang build only has to compile warning-free.
+test: deps
+	@rm -f $(BUILD)/*/test-results.txt
+	@$(MAKE) --no-print-directory clang-check
+	@rc=0; for v in normal asan tsan; do \
+	  $(MAKE) --no-print-directory test-variant VARIANT=$$v || rc=1; done; \
+	tests/tools/summary.sh $(BUILD) normal asan tsan || rc=1; exit $$rc
+
+test-variant: build-variant
+	@tests/tools/run_suites.sh $(B) $(VARIANT)
+
+clang-check: deps
+	@echo "== clang: compiling everything with -Wall -Wextra -Werror"
+	@$(MAKE) --no-print-directory build-variant VARIANT=clang
+
+clean:
+	rm -rf $(BUILD)
+
+# --- rules -----------------------------------------------------------------------------------
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(LIBRT): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRT) $(CHECK_LIBS) $(LIBS)
+
+-include $(COMMON_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_SRC:%.c=$(B)/obj/%.d)
