@@ -48,8 +48,10 @@ LIBRT      := $(B)/lib/librt.a
 
 TEST_SRC   ?= $(wildcard tests/unit/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
-TEST_SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+# Shared test helpers go in an archive, so a suite pulls in only what it uses.
+TEST_SUPPORT_SRC := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
+LIBTESTKIT       := $(B)/lib/libtestkit.a
 
 # --- dependencies ----------------------------------------------------------------------------
 # Each line: a probe that succeeds when the need is met, then the Debian package that meets it.
@@ -65,7 +67,8 @@ DEPS := \
   "command -v gnuplot"                 gnuplot-nox \
   "command -v wrk"                     wrk
 
-.SECONDARY:
+# Keep test objects (make would delete them as intermediates of the pattern rule).
+.PRECIOUS: $(B)/obj/%.o
 .PHONY: all deps test test-variant build-variant clang-check clean help
 
 all: deps
@@ -125,8 +128,12 @@ $(LIBRT): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBRT)
+$(LIBTESTKIT): $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRT) $(CHECK_LIBS) $(LIBS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTESTKIT) $(LIBRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTKIT) $(LIBRT) $(CHECK_LIBS) $(LIBS)
 
 -include $(COMMON_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_SRC:%.c=$(B)/obj/%.d)
