@@ -27,7 +27,7 @@ endif
 
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-INCLUDES := -Icommon
+INCLUDES := -Icommon -Iruntimes/tokio -Iruntimes/asyncstd
 OPT_normal := -O2 -g
 OPT_clang  := -O2 -g
 OPT_asan   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -45,6 +45,21 @@ LIBS     = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lm
 COMMON_SRC ?= $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 LIBRT      := $(B)/lib/librt.a
+
+# The two flavours: one archive each, built only from their own folder (plus the core).
+TK_SRC     ?= $(wildcard runtimes/tokio/*.c)
+TK_OBJ     := $(TK_SRC:%.c=$(B)/obj/%.o)
+LIBTK      := $(B)/lib/libtk.a
+AS_SRC     ?= $(wildcard runtimes/asyncstd/*.c)
+AS_OBJ     := $(AS_SRC:%.c=$(B)/obj/%.o)
+LIBAS      := $(B)/lib/libas.a
+RT_LIBS    := $(LIBTK) $(LIBAS) $(LIBRT)
+
+# Examples: runtimes/<flavour>/examples/<name>.c -> build/examples/<name> (normal build) or
+# build/<variant>/examples/<name> (the others, used by the sanitizer test runs).
+EXAMPLE_SRC := $(wildcard runtimes/*/examples/*.c)
+EXAMPLE_DIR := $(if $(filter normal,$(VARIANT)),$(BUILD)/examples,$(B)/examples)
+EXAMPLE_BIN := $(addprefix $(EXAMPLE_DIR)/,$(basename $(notdir $(EXAMPLE_SRC))))
 
 TEST_SRC   ?= $(wildcard tests/unit/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -69,13 +84,17 @@ DEPS := \
 
 # Keep test objects (make would delete them as intermediates of the pattern rule).
 .PRECIOUS: $(B)/obj/%.o
-.PHONY: all deps test test-variant build-variant clang-check clean help
+.PHONY: all deps test test-variant build-variant clang-check clean help examples
 
 all: deps
 	@$(MAKE) --no-print-directory build-variant VARIANT=normal
 
+examples: deps
+	@$(MAKE) --no-print-directory $(EXAMPLE_BIN) VARIANT=normal
+
 help:
 	@echo "make            build the core library and the test suites (build/normal/)"
+	@echo "make examples   build the runtimes' example programs into build/examples/"
 	@echo "make test       run every Check suite under normal, ASan+UBSan and TSan; compile with clang"
 	@echo "make deps       check the Debian packages this needs; as root, install the missing ones"
 	@echo "make clean      remove build/"
@@ -99,7 +118,7 @@ deps:
 	  exit 1; \
 	fi
 
-build-variant: $(LIBRT) $(TEST_BIN)
+build-variant: $(RT_LIBS) $(TEST_BIN) $(EXAMPLE_BIN)
 
 # test: every suite in three builds; the clang build only has to compile warning-free.
 test: deps
@@ -128,12 +147,29 @@ $(LIBRT): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(LIBTK): $(TK_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBAS): $(AS_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIBTESTKIT): $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTESTKIT) $(LIBRT)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTESTKIT) $(RT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTKIT) $(LIBRT) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTKIT) $(RT_LIBS) $(CHECK_LIBS) $(LIBS)
 
--include $(COMMON_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_SRC:%.c=$(B)/obj/%.d)
+# An example links the flavour archives and the core; nothing else.
+define EXAMPLE_RULE
+$(EXAMPLE_DIR)/$(basename $(notdir $(1))): $(B)/obj/$(1:.c=.o) $(RT_LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(RT_LIBS) $$(LIBS)
+endef
+$(foreach src,$(EXAMPLE_SRC),$(eval $(call EXAMPLE_RULE,$(src))))
+
+-include $(COMMON_OBJ:.o=.d) $(TK_OBJ:.o=.d) $(AS_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) \
+         $(TEST_SRC:%.c=$(B)/obj/%.d) $(EXAMPLE_SRC:%.c=$(B)/obj/%.d)
