@@ -157,8 +157,13 @@ void rt_task_run(rt_task *task)
         rt__dealloc(task);
         return;
     case RT_TO_IDLE_OK_NOTIFIED:
-        /* Woken while it ran: our reference goes with it back to the queue. */
-        task->vtable->schedule(task);
+        /* Woken while it ran: our reference goes with it back to the queue. A scheduler
+         * that distinguishes this case (tokio puts a yielding task at the back, never in the
+         * LIFO slot) supplies yield_now. */
+        if (task->vtable->yield_now)
+            task->vtable->yield_now(task);
+        else
+            task->vtable->schedule(task);
         return;
     case RT_TO_IDLE_CANCELLED:
         rt__cancel(task);

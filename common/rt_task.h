@@ -36,6 +36,9 @@ typedef struct rt_task_vtable {
     /* schedule: the task was woken and must be polled again; push it on a run queue. It
      * receives one reference, which rt_task_run later consumes. Called from any thread. */
     void (*schedule)(rt_task *task);
+    /* yield_now: the task woke itself during its own poll (a yield): re-queue it behind the
+     * others rather than first in line. Optional; NULL means schedule. Same reference rule. */
+    void (*yield_now)(rt_task *task);
 } rt_task_vtable;
 
 typedef enum rt_task_outcome {

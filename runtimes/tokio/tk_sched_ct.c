@@ -1,0 +1,187 @@
+/* tk_sched_ct.c: the current_thread scheduler -- every task runs on the thread inside block_on. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "rt_alloc.h"
+#include "rt_block_on.h"
+#include "rt_panic.h"
+#include "tk_coop.h"
+#include "tk_internal.h"
+
+/*
+ * tokio's CurrentThread: one "core" (a local run queue plus the right to drive IO and
+ * timers), held by the thread that calls block_on. Wakes from that thread go straight onto the
+ * local queue; wakes from anywhere else go to the inject queue and unpark the driver. The loop
+ * below is tokio's, number for number:
+ *
+ *   - every global_queue_interval (31) ticks, look at the inject queue first, so that remote
+ *     wakes cannot be starved by tasks that keep re-waking each other locally;
+ *   - after event_interval (61) tasks, poll the driver without blocking, so that IO and
+ *     timers are noticed even when there is always another task to run;
+ *   - with nothing to run, park in the driver until an event, a timer or an unpark.
+ *
+ * Tasks spawned while nobody is inside block_on wait in the inject queue for the next call.
+ */
+
+/* tk__ct_push_local: append to the core's queue (only the core holder calls this). */
+static void tk__ct_push_local(tk_handle *h, rt_task *task)
+{
+    task->queue_node.next = NULL;
+    if (h->ct_tail)
+        h->ct_tail->next = &task->queue_node;
+    else
+        h->ct_head = &task->queue_node;
+    h->ct_tail = &task->queue_node;
+    h->ct_len++;
+}
+
+/* tk__ct_pop_local: take from the front. */
+static rt_task *tk__ct_pop_local(tk_handle *h)
+{
+    rt_qnode *n = h->ct_head;
+    if (!n)
+        return NULL;
+    h->ct_head = n->next;
+    if (!h->ct_head)
+        h->ct_tail = NULL;
+    h->ct_len--;
+    return rt_task_of(n);
+}
+
+/* tk__ct_schedule: local if we are the core holder of this runtime, else remote. */
+static void tk__ct_schedule(rt_task *task)
+{
+    tk_handle *h = task->scheduler;
+    tk__context *ctx = tk__ctx();
+    if (ctx->ct_core && ctx->handle == h) {
+        rt_metrics_add(&h->workers[0].metrics.local_schedules, 1);
+        tk__ct_push_local(h, task);
+        return;
+    }
+    rt_metrics_add(&h->workers[0].metrics.remote_schedules, 1);
+    if (rt_inject_push(&h->inject, &task->queue_node) != 0) {
+        rt_task_drop_ref(task); /* shutting down: the task was cancelled with the rest */
+        return;
+    }
+    tk__driver_unpark(&h->driver);
+}
+
+const rt_task_vtable tk__ct_task_vtable = { .schedule = tk__ct_schedule };
+
+/* tk__ct_init: one pseudo-worker, for metrics. */
+int tk__ct_init(tk_handle *h)
+{
+    h->num_workers = 1;
+    h->workers = rt_calloc(1, sizeof *h->workers);
+    if (!h->workers)
+        return -ENOMEM;
+    h->workers[0].handle = h;
+    pthread_mutex_init(&h->ct_core_lock, NULL);
+    atomic_init(&h->ct_main_woken, 0);
+    return 0;
+}
+
+/* ---- the main future's waker: set the flag, unpark the driver ---------------------------- */
+
+/* The flag and the driver live in the handle, which outlives every block_on, so this waker
+ * needs no reference count of its own (the runtime must outlive its wakers, as in tokio). */
+static rt_waker tk__ct_main_clone(const void *data);
+static void tk__ct_main_wake(const void *data)
+{
+    tk_handle *h = (tk_handle *)data;
+    atomic_store_explicit(&h->ct_main_woken, 1, memory_order_release);
+    tk__driver_unpark(&h->driver);
+}
+static void tk__ct_main_drop(const void *data)
+{
+    (void)data;
+}
+static const rt_waker_vtable tk__ct_main_vtable = {
+    tk__ct_main_clone, tk__ct_main_wake, tk__ct_main_wake, tk__ct_main_drop,
+};
+/* tk__ct_main_clone: no count to take. */
+static rt_waker tk__ct_main_clone(const void *data)
+{
+    return (rt_waker){ &tk__ct_main_vtable, data };
+}
+
+/* tk__ct_next_task: the inject queue first every global_queue_interval ticks, else local first. */
+static rt_task *tk__ct_next_task(tk_handle *h)
+{
+    rt_task *task;
+    rt_qnode *n;
+    if (h->ct_tick % h->config.global_queue_interval == 0) {
+        if ((n = rt_inject_pop(&h->inject)) != NULL)
+            return rt_task_of(n);
+        return tk__ct_pop_local(h);
+    }
+    if ((task = tk__ct_pop_local(h)) != NULL)
+        return task;
+    n = rt_inject_pop(&h->inject);
+    return n ? rt_task_of(n) : NULL;
+}
+
+/* tk__ct_run_task: one poll under a fresh coop budget. */
+static void tk__ct_run_task(tk_handle *h, rt_task *task)
+{
+    rt_worker_metrics *m = &h->workers[0].metrics;
+    unsigned long forced = tk_coop_forced_yields();
+    tk_coop_set(TK_COOP_BUDGET);
+    rt_task_run(task);
+    tk_coop_set(-1);
+    rt_metrics_add(&m->polls, 1);
+    rt_metrics_add(&m->budget_forced_yields, tk_coop_forced_yields() - forced);
+}
+
+/* tk__ct_block_on: take the core, run the loop until the main future is ready. */
+void tk__ct_block_on(tk_handle *h, rt_future *future)
+{
+    tk__context *ctx = tk__ctx();
+    rt_worker_metrics *m = &h->workers[0].metrics;
+    /* Another thread may hold the core (tokio allows concurrent block_on on current_thread:
+     * the others wait for the core). */
+    pthread_mutex_lock(&h->ct_core_lock);
+    ctx->ct_core = true;
+    atomic_store_explicit(&h->ct_main_woken, 1, memory_order_relaxed);
+    rt_waker waker = { &tk__ct_main_vtable, h };
+    rt_context cx = { &waker };
+
+    for (;;) {
+        if (atomic_exchange_explicit(&h->ct_main_woken, 0, memory_order_acquire)) {
+            if (rt_future_poll(future, &cx) == RT_READY)
+                break;
+        }
+        bool idle = false;
+        for (unsigned i = 0; i < h->config.event_interval; i++) {
+            h->ct_tick++;
+            rt_task *task = tk__ct_next_task(h);
+            if (!task) {
+                idle = true;
+                break;
+            }
+            tk__ct_run_task(h, task);
+            if (atomic_load_explicit(&h->ct_main_woken, memory_order_relaxed))
+                break;
+        }
+        atomic_store_explicit(&m->local_queue_depth, h->ct_len, memory_order_relaxed);
+        if (idle && !atomic_load_explicit(&h->ct_main_woken, memory_order_acquire)) {
+            /* Nothing to do: sleep until IO, a timer, or a wake from another thread. */
+            rt_metrics_add(&m->parks, 1);
+            tk__driver_park(&h->driver, -1);
+        } else {
+            /* Busy: look at IO and timers without blocking, then carry on. */
+            tk__driver_park(&h->driver, 0);
+        }
+    }
+    ctx->ct_core = false;
+    pthread_mutex_unlock(&h->ct_core_lock);
+}
+
+/* tk__ct_shutdown: drop the local queue's references (the tasks are already cancelled). */
+void tk__ct_shutdown(tk_handle *h)
+{
+    rt_task *task;
+    while ((task = tk__ct_pop_local(h)) != NULL)
+        rt_task_run(task);
+    pthread_mutex_destroy(&h->ct_core_lock);
+}
