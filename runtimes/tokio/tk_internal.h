@@ -17,6 +17,7 @@
 #include "rt_task_list.h"
 #include "rt_timer.h"
 #include "tk_runtime.h"
+#include "tk_registration.h"
 #include "tk_time.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -24,23 +25,6 @@
 /* One per runtime. Only the thread that holds it (block_on for current_thread, the worker    */
 /* that won the trylock for multi_thread) may park in it; anyone may register and unpark.     */
 /* ------------------------------------------------------------------------------------------ */
-
-typedef struct tk__driver tk__driver;
-
-/* Readiness bits kept per registration (the kernel's, mapped). */
-enum {
-    TK_READY_READABLE = 1u << 0,
-    TK_READY_WRITABLE = 1u << 1,
-    TK_READY_READ_CLOSED = 1u << 2,
-    TK_READY_WRITE_CLOSED = 1u << 3,
-    TK_READY_ERROR = 1u << 4,
-};
-
-/* What interest an operation waits for. */
-enum {
-    TK_INTEREST_READABLE = TK_READY_READABLE | TK_READY_READ_CLOSED | TK_READY_ERROR,
-    TK_INTEREST_WRITABLE = TK_READY_WRITABLE | TK_READY_WRITE_CLOSED | TK_READY_ERROR,
-};
 
 /*
  * One registered fd, tokio's ScheduledIo. `readiness` packs
@@ -61,19 +45,6 @@ typedef struct tk__scheduled_io {
     uint32_t index;
     struct tk__scheduled_io *next_free;
 } tk__scheduled_io;
-
-/* A resource's registration, owned by the socket wrapper. */
-typedef struct tk_registration {
-    tk__driver *driver;
-    tk__scheduled_io *io;
-    uint32_t generation;
-} tk_registration;
-
-/* What poll_ready saw: the ready bits and the tick they carry. */
-typedef struct tk__ready_event {
-    unsigned ready;
-    unsigned tick;
-} tk__ready_event;
 
 #define TK__IO_PAGE_SIZE 256
 #define TK__IO_MAX_PAGES 4096 /* 1M registrations */
@@ -108,12 +79,6 @@ void tk__driver_park(tk__driver *d, int timeout_ms);
 /* tk__driver_unpark: wake the thread parked in the driver (any thread, any time). */
 void tk__driver_unpark(tk__driver *d);
 
-/* IO registrations (tk_io.c). */
-int tk__io_register(tk__driver *d, int fd, tk_registration *out);
-void tk__io_deregister(tk_registration *r);
-rt_poll tk__io_poll_ready(tk_registration *r, unsigned interest, rt_context *cx,
-                          tk__ready_event *ev);
-void tk__io_clear_readiness(tk_registration *r, tk__ready_event ev);
 void tk__io_dispatch(tk__driver *d, uint64_t token, unsigned events);
 
 /* Timers (tk_time_driver.c). deadline_ms is on the driver's clock. */
