@@ -426,7 +426,7 @@ static void stress_schedule(rt_task *task)
     sem_post(&stress_sem);
 }
 
-static const rt_task_vtable stress_sched_vtable = { stress_schedule };
+static const rt_task_vtable stress_sched_vtable = { .schedule = stress_schedule };
 
 static void *stress_producer(void *arg)
 {
