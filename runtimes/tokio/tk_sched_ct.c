@@ -54,7 +54,7 @@ static void tk__ct_schedule(rt_task *task)
     tk_handle *h = task->scheduler;
     tk__context *ctx = tk__ctx();
     if (ctx->ct_core && ctx->handle == h) {
-        rt_metrics_add(&h->workers[0].metrics.local_schedules, 1);
+        rt_metrics_add_owned(&h->workers[0].metrics.local_schedules, 1);
         tk__ct_push_local(h, task);
         return;
     }
@@ -129,8 +129,8 @@ static void tk__ct_run_task(tk_handle *h, rt_task *task)
     tk_coop_set(TK_COOP_BUDGET);
     rt_task_run(task);
     tk_coop_set(-1);
-    rt_metrics_add(&m->polls, 1);
-    rt_metrics_add(&m->budget_forced_yields, tk_coop_forced_yields() - forced);
+    rt_metrics_add_owned(&m->polls, 1);
+    rt_metrics_add_owned(&m->budget_forced_yields, tk_coop_forced_yields() - forced);
 }
 
 /* tk__ct_block_on: take the core, run the loop until the main future is ready. */
@@ -166,7 +166,7 @@ void tk__ct_block_on(tk_handle *h, rt_future *future)
         atomic_store_explicit(&m->local_queue_depth, h->ct_len, memory_order_relaxed);
         if (idle && !atomic_load_explicit(&h->ct_main_woken, memory_order_acquire)) {
             /* Nothing to do: sleep until IO, a timer, or a wake from another thread. */
-            rt_metrics_add(&m->parks, 1);
+            rt_metrics_add_owned(&m->parks, 1);
             tk__driver_park(&h->driver, -1);
         } else {
             /* Busy: look at IO and timers without blocking, then carry on. */

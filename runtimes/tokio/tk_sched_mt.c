@@ -45,7 +45,8 @@ static void tk__mt_push_local(tk__worker *w, rt_task *task)
 {
     tk_handle *h = w->handle;
     rt_qnode *rejected = NULL;
-    size_t before = rt_inject_len(&h->inject);
+    if (rt_local_queue_remaining_slots(&w->queue) == 0)
+        rt_metrics_add_owned(&w->metrics.overflows, 1);
     if (rt_local_queue_push_back(&w->queue, &task->queue_node, &h->inject, &rejected) != 0) {
         while (rejected) {
             rt_qnode *next = rejected->next;
@@ -53,14 +54,12 @@ static void tk__mt_push_local(tk__worker *w, rt_task *task)
             rejected = next;
         }
     }
-    if (rt_inject_len(&h->inject) > before)
-        rt_metrics_add(&w->metrics.overflows, 1);
 }
 
 /* tk__mt_schedule_local: the wake came from one of our own workers. */
 static void tk__mt_schedule_local(tk__worker *w, rt_task *task, bool is_yield)
 {
-    rt_metrics_add(&w->metrics.local_schedules, 1);
+    rt_metrics_add_owned(&w->metrics.local_schedules, 1);
     bool should_notify;
     if (is_yield) {
         tk__mt_push_local(w, task);
@@ -181,8 +180,8 @@ static rt_task *tk__mt_steal(tk__worker *w)
         size_t count = 0;
         rt_qnode *got = rt_local_queue_steal_into(&victim->queue, &w->queue, &count);
         if (got) {
-            rt_metrics_add(&w->metrics.steal_operations, 1);
-            rt_metrics_add(&w->metrics.steal_count, count);
+            rt_metrics_add_owned(&w->metrics.steal_operations, 1);
+            rt_metrics_add_owned(&w->metrics.steal_count, count);
             return rt_task_of(got);
         }
     }
@@ -203,7 +202,7 @@ static void tk__mt_run_task(tk__worker *w, rt_task *task)
     unsigned long forced = tk_coop_forced_yields();
     tk_coop_set(TK_COOP_BUDGET);
     rt_task_run(task);
-    rt_metrics_add(&w->metrics.polls, 1);
+    rt_metrics_add_owned(&w->metrics.polls, 1);
     for (unsigned lifo_polls = 0; w->lifo; lifo_polls++) {
         if (lifo_polls >= TK__MAX_LIFO_POLLS || !tk_coop_has_budget()) {
             /* Enough favouritism: the slot's task goes to the back of the ring. */
@@ -215,12 +214,12 @@ static void tk__mt_run_task(tk__worker *w, rt_task *task)
         }
         rt_task *t = w->lifo;
         w->lifo = NULL;
-        rt_metrics_add(&w->metrics.lifo_hits, 1);
+        rt_metrics_add_owned(&w->metrics.lifo_hits, 1);
         rt_task_run(t);
-        rt_metrics_add(&w->metrics.polls, 1);
+        rt_metrics_add_owned(&w->metrics.polls, 1);
     }
     tk_coop_set(-1);
-    rt_metrics_add(&w->metrics.budget_forced_yields, tk_coop_forced_yields() - forced);
+    rt_metrics_add_owned(&w->metrics.budget_forced_yields, tk_coop_forced_yields() - forced);
 }
 
 /* tk__mt_maintenance: every event_interval ticks, poll IO and timers without blocking. */
@@ -250,7 +249,7 @@ static void tk__mt_park(tk__worker *w)
     w->is_searching = false;
     if (last && tk__mt_work_pending(h))
         tk__mt_notify_parked(h);
-    rt_metrics_add(&w->metrics.parks, 1);
+    rt_metrics_add_owned(&w->metrics.parks, 1);
     while (!atomic_load_explicit(&h->shutdown, memory_order_acquire)) {
         tk__park_wait(&w->park, h, w, -1);
         if (w->lifo || !rt_local_queue_is_empty(&w->queue)) {
