@@ -41,6 +41,9 @@ static void rt__dealloc(rt_task *task)
     rt_task_drop_future(task);
     rt_waker_drop(&task->join_waker);
     rt_free(task->panic_message);
+    const rt_task_vtable *vt = task->vtable;
+    if (vt->release)
+        vt->release(task);
     rt_free(task);
     atomic_fetch_add_explicit(&rt__freed, 1, memory_order_relaxed);
 }

@@ -39,6 +39,12 @@ typedef struct rt_task_vtable {
     /* yield_now: the task woke itself during its own poll (a yield): re-queue it behind the
      * others rather than first in line. Optional; NULL means schedule. Same reference rule. */
     void (*yield_now)(rt_task *task);
+    /* release: the task is being freed; drop the reference it held on its scheduler. A
+     * scheduler whose memory must outlive every task that can still reach it (a late wake
+     * calls schedule, which touches the scheduler) counts one reference per task, taken at
+     * spawn, and gives it back here -- tokio's tasks hold an Arc of their scheduler for the
+     * same reason. Optional. */
+    void (*release)(rt_task *task);
 } rt_task_vtable;
 
 typedef enum rt_task_outcome {

@@ -56,7 +56,10 @@ static void tk__blocking_schedule(rt_task *task)
         rt_task_shutdown(task);
 }
 
-static const rt_task_vtable tk__blocking_task_vtable = { .schedule = tk__blocking_schedule };
+static const rt_task_vtable tk__blocking_task_vtable = {
+    .schedule = tk__blocking_schedule,
+    .release = tk__task_release,
+};
 
 /* tk__blocking_init: tokio's settings -- cap 512, 10 s keep-alive, a thread per job when none
  * is idle. */
@@ -92,7 +95,11 @@ tk_blocking_fut tk_blocking(tk_blocking_fn fn, void *arg)
 int tk_spawn_blocking_on(tk_handle *h, tk_blocking_fn fn, void *arg, tk_join_handle *out)
 {
     tk_blocking_fut fut = tk_blocking(fn, arg);
-    return rt_task_spawn(&h->owned, &fut.base, sizeof fut, &tk__blocking_task_vtable, h, out);
+    tk__handle_retain(h); /* the task's reference, returned by tk__task_release */
+    int rc = rt_task_spawn(&h->owned, &fut.base, sizeof fut, &tk__blocking_task_vtable, h, out);
+    if (rc)
+        tk__handle_release(h);
+    return rc;
 }
 
 /* tk_spawn_blocking: on the current runtime. */

@@ -135,7 +135,15 @@ struct tk_handle {
     rt_task_list owned;
     rt_inject inject;                 /* remote schedules (both flavours) */
     rt_blocking_pool *blocking;
-    _Atomic int shutdown;
+    _Atomic int shutdown;             /* workers: stop */
+    /* Lifetime. The handle's memory is freed by the last of: tk_runtime_free, each task (its
+     * reference goes at the task's release), each clone of a current_thread main waker. A
+     * foreign thread that schedules brackets its work with tk__remote_begin/end; free sets
+     * `closing` and waits for `inflight` to drain before it destroys the driver, so a late
+     * wake can never touch a freed poller. */
+    _Atomic long refs;
+    _Atomic long inflight;
+    _Atomic int closing;
     /* current_thread */
     pthread_mutex_t ct_core_lock;     /* held by the thread inside block_on */
     rt_qnode *ct_head, *ct_tail;      /* the local run queue, owned by the core holder */
@@ -180,6 +188,27 @@ void tk__ct_shutdown(tk_handle *h);
 int tk__mt_init(tk_handle *h);
 void tk__mt_shutdown(tk_handle *h);
 void tk__mt_drain(tk_handle *h);
+
+/* Lifetime (tk_runtime.c). */
+void tk__handle_retain(tk_handle *h);
+void tk__handle_release(tk_handle *h);
+/* tk__task_release: the task vtables' release hook: the task's reference on its handle. */
+void tk__task_release(rt_task *task);
+
+/* tk__remote_begin: a foreign thread is about to push work or unpark; false if the runtime is
+ * closing (then do not touch the driver). Always pair with tk__remote_end. The seq_cst RMW
+ * here and the seq_cst store+load in tk_runtime_free order the two sides (Dekker). */
+static inline bool tk__remote_begin(tk_handle *h)
+{
+    atomic_fetch_add_explicit(&h->inflight, 1, memory_order_seq_cst);
+    return !atomic_load_explicit(&h->closing, memory_order_seq_cst);
+}
+
+/* tk__remote_end: the foreign thread is done with the runtime's resources. */
+static inline void tk__remote_end(tk_handle *h)
+{
+    atomic_fetch_sub_explicit(&h->inflight, 1, memory_order_release);
+}
 
 /* Parking (tk_park.c). */
 void tk__park_init(tk__park *p);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "rt_alloc.h"
@@ -59,6 +60,7 @@ int tk_builder_build(const tk_builder *b, tk_runtime **out)
     tk_handle *h = &rt->handle;
     h->rt = rt;
     h->flavor = b->flavor;
+    atomic_init(&h->refs, 1); /* tk_runtime_free's */
     h->config = *b;
     if (h->flavor == TK_MULTI_THREAD && h->config.worker_threads == 0) {
         h->config.worker_threads = tk__default_workers();
@@ -144,7 +146,11 @@ int tk_spawn_on(tk_handle *h, const rt_future *future, size_t size, tk_join_hand
 {
     const rt_task_vtable *vt =
         h->flavor == TK_CURRENT_THREAD ? &tk__ct_task_vtable : &tk__mt_task_vtable;
-    return rt_task_spawn(&h->owned, future, size, vt, h, out);
+    tk__handle_retain(h); /* the task's reference, returned by tk__task_release */
+    int rc = rt_task_spawn(&h->owned, future, size, vt, h, out);
+    if (rc)
+        tk__handle_release(h);
+    return rc;
 }
 
 /* tk_spawn: tokio::spawn -- the current runtime, or tokio's panic. */
@@ -153,9 +159,38 @@ int tk_spawn(const rt_future *future, size_t size, tk_join_handle *out)
     return tk_spawn_on(tk_handle_current(), future, size, out);
 }
 
+/* tk__handle_retain: a task, or a main-waker clone, keeps the handle's memory alive. */
+void tk__handle_retain(tk_handle *h)
+{
+    atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+}
+
+/* tk__handle_release: the last reference frees what a late wake could still touch: the inject
+ * queue (closed by then), the owned list (empty), the idle state and the workers array. */
+void tk__handle_release(tk_handle *h)
+{
+    if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    rt_task_list_destroy(&h->owned);
+    rt_inject_destroy(&h->inject);
+    if (h->flavor == TK_MULTI_THREAD) {
+        tk__idle_destroy(&h->idle);
+        pthread_mutex_destroy(&h->driver_lock);
+    }
+    rt_free(h->workers);
+    rt_free(h->rt);
+}
+
+/* tk__task_release: the task vtables' release hook. */
+void tk__task_release(rt_task *task)
+{
+    tk__handle_release(task->scheduler);
+}
+
 /* tk_runtime_free: tokio's Runtime drop, in an order where nothing touches freed memory:
- * stop the threads, cancel the tasks (their futures release fds and timers into a driver that
- * still exists), drop queued references, and only then free the driver. */
+ * stop the threads; close the door to foreign threads and wait for those already inside;
+ * cancel the tasks (their futures release fds and timers into a driver that still exists);
+ * drop queued references; free the driver. The memory itself goes with the last reference. */
 void tk_runtime_free(tk_runtime *rt)
 {
     if (!rt)
@@ -168,8 +203,11 @@ void tk_runtime_free(tk_runtime *rt)
     if (h->flavor == TK_MULTI_THREAD)
         tk__mt_shutdown(h);
     atomic_store_explicit(&h->shutdown, 1, memory_order_release);
-    tk__blocking_shutdown(h);
+    atomic_store_explicit(&h->closing, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&h->inflight, memory_order_seq_cst) != 0)
+        sched_yield();
     rt_inject_close(&h->inject);
+    tk__blocking_shutdown(h);
     rt_task_list_close_and_shutdown(&h->owned);
     if (h->flavor == TK_MULTI_THREAD)
         tk__mt_drain(h);
@@ -178,16 +216,8 @@ void tk_runtime_free(tk_runtime *rt)
     rt_qnode *n;
     while ((n = rt_inject_pop(&h->inject)) != NULL)
         rt_task_run(rt_task_of(n));
-
-    rt_task_list_destroy(&h->owned);
-    rt_inject_destroy(&h->inject);
-    if (h->flavor == TK_MULTI_THREAD) {
-        tk__idle_destroy(&h->idle);
-        pthread_mutex_destroy(&h->driver_lock);
-    }
     tk__driver_destroy(&h->driver);
-    rt_free(h->workers);
-    rt_free(rt);
+    tk__handle_release(h);
 }
 
 /* tk_runtime_handle: the handle lives inside the runtime. */

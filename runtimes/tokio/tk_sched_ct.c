@@ -59,14 +59,18 @@ static void tk__ct_schedule(rt_task *task)
         return;
     }
     rt_metrics_add(&h->workers[0].metrics.remote_schedules, 1);
-    if (rt_inject_push(&h->inject, &task->queue_node) != 0) {
+    if (!tk__remote_begin(h) || rt_inject_push(&h->inject, &task->queue_node) != 0) {
         rt_task_drop_ref(task); /* shutting down: the task was cancelled with the rest */
-        return;
+    } else {
+        tk__driver_unpark(&h->driver);
     }
-    tk__driver_unpark(&h->driver);
+    tk__remote_end(h);
 }
 
-const rt_task_vtable tk__ct_task_vtable = { .schedule = tk__ct_schedule };
+const rt_task_vtable tk__ct_task_vtable = {
+    .schedule = tk__ct_schedule,
+    .release = tk__task_release,
+};
 
 /* tk__ct_init: one pseudo-worker, for metrics. */
 int tk__ct_init(tk_handle *h)
@@ -83,27 +87,46 @@ int tk__ct_init(tk_handle *h)
 
 /* ---- the main future's waker: set the flag, unpark the driver ---------------------------- */
 
-/* The flag and the driver live in the handle, which outlives every block_on, so this waker
- * needs no reference count of its own (the runtime must outlive its wakers, as in tokio). */
-static rt_waker tk__ct_main_clone(const void *data);
-static void tk__ct_main_wake(const void *data)
+/* A clone holds a reference on the handle, so a waker kept past tk_runtime_free still points
+ * at live memory; the remote bracket keeps it away from a destroyed driver. */
+static const rt_waker_vtable tk__ct_main_vtable;
+
+/* tk__ct_main_clone: one more reference on the handle. */
+static rt_waker tk__ct_main_clone(const void *data)
+{
+    tk__handle_retain((tk_handle *)data);
+    return (rt_waker){ &tk__ct_main_vtable, data };
+}
+
+/* tk__ct_main_wake_by_ref: set the flag, then unpark the driver the block_on thread sleeps in. */
+static void tk__ct_main_wake_by_ref(const void *data)
 {
     tk_handle *h = (tk_handle *)data;
     atomic_store_explicit(&h->ct_main_woken, 1, memory_order_release);
-    tk__driver_unpark(&h->driver);
+    if (tk__remote_begin(h))
+        tk__driver_unpark(&h->driver);
+    tk__remote_end(h);
 }
+
+/* tk__ct_main_wake: wake, then drop this clone's reference. */
+static void tk__ct_main_wake(const void *data)
+{
+    tk__ct_main_wake_by_ref(data);
+    tk__handle_release((tk_handle *)data);
+}
+
+/* tk__ct_main_drop: drop this clone's reference. */
 static void tk__ct_main_drop(const void *data)
 {
-    (void)data;
+    tk__handle_release((tk_handle *)data);
 }
+
 static const rt_waker_vtable tk__ct_main_vtable = {
-    tk__ct_main_clone, tk__ct_main_wake, tk__ct_main_wake, tk__ct_main_drop,
+    .clone = tk__ct_main_clone,
+    .wake = tk__ct_main_wake,
+    .wake_by_ref = tk__ct_main_wake_by_ref,
+    .drop = tk__ct_main_drop,
 };
-/* tk__ct_main_clone: no count to take. */
-static rt_waker tk__ct_main_clone(const void *data)
-{
-    return (rt_waker){ &tk__ct_main_vtable, data };
-}
 
 /* tk__ct_next_task: the inject queue first every global_queue_interval ticks, else local first. */
 static rt_task *tk__ct_next_task(tk_handle *h)

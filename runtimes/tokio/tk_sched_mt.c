@@ -80,11 +80,11 @@ static void tk__mt_schedule_local(tk__worker *w, rt_task *task, bool is_yield)
 /* tk__mt_schedule_remote: from any other thread: the inject queue, then wake a sleeper. */
 static void tk__mt_schedule_remote(tk_handle *h, rt_task *task)
 {
-    if (rt_inject_push(&h->inject, &task->queue_node) != 0) {
-        rt_task_drop_ref(task);
-        return;
-    }
-    tk__mt_notify_parked(h);
+    if (!tk__remote_begin(h) || rt_inject_push(&h->inject, &task->queue_node) != 0)
+        rt_task_drop_ref(task); /* shutting down: the task was cancelled with the rest */
+    else
+        tk__mt_notify_parked(h);
+    tk__remote_end(h);
 }
 
 /* tk__mt_worker_of: our worker record if this thread is one of h's workers. */
@@ -121,6 +121,7 @@ static void tk__mt_yield_now(rt_task *task)
 const rt_task_vtable tk__mt_task_vtable = {
     .schedule = tk__mt_schedule,
     .yield_now = tk__mt_yield_now,
+    .release = tk__task_release,
 };
 
 /* tk__mt_notify_parked: wake one sleeping worker if that helps (see tk_idle.c). */

@@ -219,6 +219,136 @@ START_TEST(test_spawn_outside_panics)
 }
 END_TEST
 
+/* A task and the main future that both leak a waker clone past the end of rt_block_on. */
+static rt_waker leaked_task_waker, leaked_main_waker;
+
+typedef struct leaker {
+    rt_future base;
+    rt_waker *slot;
+} leaker;
+
+static rt_poll leaker_poll(rt_future *f, rt_context *cx)
+{
+    leaker *l = (leaker *)f;
+    if (rt_waker_is_empty(l->slot))
+        *l->slot = rt_waker_clone(cx->waker);
+    return RT_PENDING; /* never finishes on its own */
+}
+
+static const rt_future_vtable leaker_vtable = { leaker_poll, NULL, "leaker" };
+
+typedef struct leak_main {
+    rt_future base;
+    int polls;
+} leak_main;
+
+static rt_poll leak_main_poll(rt_future *f, rt_context *cx)
+{
+    leak_main *m = (leak_main *)f;
+    if (m->polls++ == 0) {
+        leaker l = { { &leaker_vtable }, &leaked_task_waker };
+        rt_join_handle jh;
+        ck_assert_int_eq(rt_spawn(&l.base, sizeof l, &jh), 0);
+        rt_join_handle_detach(&jh);
+        leaked_main_waker = rt_waker_clone(cx->waker);
+        rt_waker_wake_by_ref(cx->waker); /* come back once the task has run */
+        return RT_PENDING;
+    }
+    return RT_READY;
+}
+
+static const rt_future_vtable leak_main_vtable = { leak_main_poll, NULL, "leak_main" };
+
+static void *late_waker_thread(void *arg)
+{
+    (void)arg;
+    rt_waker_wake(&leaked_task_waker); /* the task was cancelled: nothing to schedule */
+    rt_waker_wake(&leaked_main_waker); /* the executor is gone: only its memory is touched */
+    return NULL;
+}
+
+START_TEST(test_wakes_after_block_on_returned)
+{
+    leak_main m = { { &leak_main_vtable }, 0 };
+    rt_block_on(&m.base);
+    ck_assert(!rt_waker_is_empty(&leaked_task_waker));
+    ck_assert(!rt_waker_is_empty(&leaked_main_waker));
+    /* Both wakers outlive the executor; waking them from another thread must be harmless, and
+     * the last one out frees the executor (ASan checks the memory, the counters the tasks). */
+    pthread_t t;
+    pthread_create(&t, NULL, late_waker_thread, NULL);
+    pthread_join(t, NULL);
+    rt_check_tasks_balanced();
+}
+END_TEST
+
+/* A panic in a nested block_on's main future unwinds to the task that called it, and the
+ * outer executor is still this thread's executor afterwards. */
+typedef struct boom_main {
+    rt_future base;
+} boom_main;
+
+static rt_poll boom_main_poll(rt_future *f, rt_context *cx)
+{
+    (void)f, (void)cx;
+    rt_panic("inner main future failed");
+}
+
+static const rt_future_vtable boom_main_vtable = { boom_main_poll, NULL, "boom_main" };
+
+typedef struct calls_inner {
+    rt_future base;
+} calls_inner;
+
+static rt_poll calls_inner_poll(rt_future *f, rt_context *cx)
+{
+    (void)f, (void)cx;
+    boom_main b = { { &boom_main_vtable } };
+    rt_block_on(&b.base);
+    return RT_READY;
+}
+
+static const rt_future_vtable calls_inner_vtable = { calls_inner_poll, NULL, "calls_inner" };
+
+typedef struct outer_main {
+    rt_future base;
+    rt_async co;
+    rt_join_handle jh, after;
+    int outcome, after_outcome;
+} outer_main;
+
+static rt_poll outer_main_poll(rt_future *f, rt_context *cx)
+{
+    outer_main *m = (outer_main *)f;
+    RT_BEGIN(&m->co);
+    calls_inner c = { { &calls_inner_vtable } };
+    ck_assert_int_eq(rt_spawn(&c.base, sizeof c, &m->jh), 0);
+    RT_AWAIT(&m->co, &m->jh, cx);
+    m->outcome = m->jh.outcome;
+    rt_join_handle_detach(&m->jh);
+    /* still our executor: spawning works */
+    rt_probe p = rt_probe_new(NULL, NULL);
+    ck_assert_int_eq(rt_spawn(&p.base, sizeof p, &m->after), 0);
+    RT_AWAIT(&m->co, &m->after, cx);
+    m->after_outcome = m->after.outcome;
+    rt_join_handle_detach(&m->after);
+    RT_END(&m->co);
+}
+
+static const rt_future_vtable outer_main_vtable = { outer_main_poll, NULL, "outer_main" };
+
+START_TEST(test_panic_in_nested_block_on_restores_executor)
+{
+    outer_main m;
+    memset(&m, 0, sizeof m);
+    m.base.vtable = &outer_main_vtable;
+    rt_block_on(&m.base);
+    ck_assert_int_eq(m.outcome, RT_OUTCOME_PANICKED);
+    ck_assert_int_eq(m.after_outcome, RT_OUTCOME_OK);
+    rt_check_tasks_balanced();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("block_on");
@@ -230,6 +360,8 @@ int main(void)
     tcase_add_test(tc, test_remaining_tasks_cancelled_at_exit);
     tcase_add_test(tc, test_nested_block_on);
     tcase_add_test(tc, test_spawn_outside_panics);
+    tcase_add_test(tc, test_wakes_after_block_on_returned);
+    tcase_add_test(tc, test_panic_in_nested_block_on_restores_executor);
     suite_add_tcase(s, tc);
     return rt_suite_run(s);
 }
