@@ -226,13 +226,14 @@ static rt_waker rt__waker_clone(const void *data)
     return (rt_waker){ .vtable = &rt__task_waker_vtable, .data = task };
 }
 
-/* rt__waker_wake: consume the waker's reference: it becomes the queue's, or is dropped. */
+/* rt__waker_wake: consume the waker's reference -- after schedule returns, never before. */
 static void rt__waker_wake(const void *data)
 {
     rt_task *task = (rt_task *)data;
     switch (rt_task_state_notify_by_val(&task->state)) {
     case RT_NOTIFY_SUBMIT:
-        task->vtable->schedule(task);
+        task->vtable->schedule(task); /* hands over the reference the transition added */
+        rt_task_drop_ref(task);       /* the waker's */
         break;
     case RT_NOTIFY_DEALLOC:
         rt__dealloc(task);

@@ -152,8 +152,13 @@ rt_notify_action rt_task_state_notify_by_val(rt_task_state *s)
             next -= RT_TASK_REF_ONE;
             action = rt_task_state_ref_count(next) == 0 ? RT_NOTIFY_DEALLOC : RT_NOTIFY_DO_NOTHING;
         } else {
-            /* Idle: the waker's reference becomes the queue entry's. */
+            /* Idle: queue it with a new reference. The waker's own reference is dropped by
+             * the caller only after schedule returns (tokio does the same): schedule may
+             * still touch the scheduler after the push, and it is this task's reference that
+             * keeps the scheduler alive -- once pushed, the queue's reference can be used and
+             * dropped by another thread at any moment. */
             next |= RT_TASK_NOTIFIED;
+            next += RT_TASK_REF_ONE;
             action = RT_NOTIFY_SUBMIT;
         }
         if (rt__cas(s, &cur, next))

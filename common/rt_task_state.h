@@ -73,7 +73,8 @@ rt_to_idle rt_task_state_to_idle(rt_task_state *s);
 uint64_t rt_task_state_to_complete(rt_task_state *s);
 /* rt_task_state_notify_by_ref: a wake that keeps the waker. */
 rt_notify_action rt_task_state_notify_by_ref(rt_task_state *s);
-/* rt_task_state_notify_by_val: a wake that consumes the waker's reference. */
+/* rt_task_state_notify_by_val: a wake that consumes the waker's reference. On SUBMIT a queue
+ * reference was added and the caller drops the waker's after scheduling. */
 rt_notify_action rt_task_state_notify_by_val(rt_task_state *s);
 /* rt_task_state_notify_and_cancel: abort; true if the caller must schedule it (ref added). */
 bool rt_task_state_notify_and_cancel(rt_task_state *s);
