@@ -146,6 +146,8 @@ struct tk_handle {
     _Atomic int closing;
     /* current_thread */
     pthread_mutex_t ct_core_lock;     /* held by the thread inside block_on */
+    pthread_mutex_t ct_waiters_lock;  /* guards ct_waiters */
+    struct tk__ct_waiter *ct_waiters; /* block_on calls waiting for the core */
     rt_qnode *ct_head, *ct_tail;      /* the local run queue, owned by the core holder */
     size_t ct_len;
     unsigned ct_tick;
@@ -185,6 +187,7 @@ extern const rt_task_vtable tk__mt_task_vtable;
 int tk__ct_init(tk_handle *h);
 void tk__ct_block_on(tk_handle *h, rt_future *future);
 void tk__ct_shutdown(tk_handle *h);
+void tk__ct_release_core_after_panic(tk_handle *h);
 int tk__mt_init(tk_handle *h);
 void tk__mt_shutdown(tk_handle *h);
 void tk__mt_drain(tk_handle *h);

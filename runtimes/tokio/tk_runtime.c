@@ -134,7 +134,7 @@ void tk_runtime_block_on(tk_runtime *rt, rt_future *future)
     }
     if (ctx->ct_core) {
         ctx->ct_core = false;
-        pthread_mutex_unlock(&h->ct_core_lock);
+        tk__ct_release_core_after_panic(h);
     }
     ctx->handle = saved;
     ctx->entered = false;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rt_combinators.h"
 #include "rt_future.h"
 #include "rt_join_handle.h"
 #include "rt_metrics.h"
@@ -117,6 +118,14 @@ typedef rt_join_handle tk_join_handle;
 int tk_spawn(const rt_future *future, size_t size, tk_join_handle *out);
 /* tk_spawn_on: the same on an explicit handle (Handle::spawn). */
 int tk_spawn_on(tk_handle *h, const rt_future *future, size_t size, tk_join_handle *out);
+
+/* tk_yield_now: tokio::task::yield_now -- pending once (after waking itself), then ready. On a
+ * tk worker the task goes to the back of the local queue, never into the LIFO slot. */
+typedef rt_yield_fut tk_yield_fut;
+static inline tk_yield_fut tk_yield_now(void)
+{
+    return rt_yield_now();
+}
 
 /* Metrics: a snapshot in the shared format (see rt_metrics.h). Free it with
  * tk_runtime_metrics_free. tk_runtime_metrics_dump prints it. */

@@ -5,6 +5,7 @@
 #include "rt_alloc.h"
 #include "rt_block_on.h"
 #include "rt_panic.h"
+#include "rt_parker.h"
 #include "tk_coop.h"
 #include "tk_internal.h"
 
@@ -81,6 +82,7 @@ int tk__ct_init(tk_handle *h)
         return -ENOMEM;
     h->workers[0].handle = h;
     pthread_mutex_init(&h->ct_core_lock, NULL);
+    pthread_mutex_init(&h->ct_waiters_lock, NULL);
     atomic_init(&h->ct_main_woken, 0);
     return 0;
 }
@@ -156,14 +158,11 @@ static void tk__ct_run_task(tk_handle *h, rt_task *task)
     rt_metrics_add_owned(&m->budget_forced_yields, tk_coop_forced_yields() - forced);
 }
 
-/* tk__ct_block_on: take the core, run the loop until the main future is ready. */
-void tk__ct_block_on(tk_handle *h, rt_future *future)
+/* tk__ct_run_core: with the core held, run the loop until the main future is ready. */
+static void tk__ct_run_core(tk_handle *h, rt_future *future)
 {
     tk__context *ctx = tk__ctx();
     rt_worker_metrics *m = &h->workers[0].metrics;
-    /* Another thread may hold the core (tokio allows concurrent block_on on current_thread:
-     * the others wait for the core). */
-    pthread_mutex_lock(&h->ct_core_lock);
     ctx->ct_core = true;
     atomic_store_explicit(&h->ct_main_woken, 1, memory_order_relaxed);
     rt_waker waker = { &tk__ct_main_vtable, h };
@@ -197,7 +196,143 @@ void tk__ct_block_on(tk_handle *h, rt_future *future)
         }
     }
     ctx->ct_core = false;
+}
+
+/* ---- waiting for the core ---------------------------------------------------------------- */
+
+/*
+ * tokio allows several threads to call block_on on one current_thread runtime. Only one can
+ * hold the core; the others do not just sleep: they poll their own future on their own
+ * thread (it may not need the core at all -- it may wait on something another thread does),
+ * and whenever the core is released they try to take it. A waiter is reference counted
+ * because its waker may outlive the block_on call.
+ */
+typedef struct tk__ct_waiter {
+    _Atomic long refs;
+    _Atomic int woken;          /* the future asked to be polled again */
+    rt_parker parker;
+    struct tk__ct_waiter *next; /* in h->ct_waiters, guarded by ct_waiters_lock */
+} tk__ct_waiter;
+
+/* tk__ct_waiter_release: the last reference frees it. */
+static void tk__ct_waiter_release(tk__ct_waiter *w)
+{
+    if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
+        rt_free(w);
+}
+
+static const rt_waker_vtable tk__ct_waiter_vtable;
+
+/* tk__ct_waiter_clone: a waker clone is a reference. */
+static rt_waker tk__ct_waiter_clone(const void *data)
+{
+    tk__ct_waiter *w = (tk__ct_waiter *)data;
+    atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+    return (rt_waker){ &tk__ct_waiter_vtable, data };
+}
+
+/* tk__ct_waiter_wake_by_ref: flag, then unpark (the parker keeps a token if it is awake). */
+static void tk__ct_waiter_wake_by_ref(const void *data)
+{
+    tk__ct_waiter *w = (tk__ct_waiter *)data;
+    atomic_store_explicit(&w->woken, 1, memory_order_release);
+    rt_parker_unpark(&w->parker);
+}
+
+/* tk__ct_waiter_wake: wake and release. */
+static void tk__ct_waiter_wake(const void *data)
+{
+    tk__ct_waiter_wake_by_ref(data);
+    tk__ct_waiter_release((tk__ct_waiter *)data);
+}
+
+/* tk__ct_waiter_drop: release. */
+static void tk__ct_waiter_drop(const void *data)
+{
+    tk__ct_waiter_release((tk__ct_waiter *)data);
+}
+
+static const rt_waker_vtable tk__ct_waiter_vtable = {
+    .clone = tk__ct_waiter_clone,
+    .wake = tk__ct_waiter_wake,
+    .wake_by_ref = tk__ct_waiter_wake_by_ref,
+    .drop = tk__ct_waiter_drop,
+};
+
+/* tk__ct_waiters_set: add or remove w in the list of threads waiting for the core. */
+static void tk__ct_waiters_set(tk_handle *h, tk__ct_waiter *w, bool add)
+{
+    pthread_mutex_lock(&h->ct_waiters_lock);
+    if (add) {
+        w->next = h->ct_waiters;
+        h->ct_waiters = w;
+    } else {
+        for (tk__ct_waiter **pp = &h->ct_waiters; *pp; pp = &(*pp)->next) {
+            if (*pp == w) {
+                *pp = w->next;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&h->ct_waiters_lock);
+}
+
+/* tk__ct_release_core: unlock, then tell every waiter to try for the core. */
+static void tk__ct_release_core(tk_handle *h)
+{
     pthread_mutex_unlock(&h->ct_core_lock);
+    pthread_mutex_lock(&h->ct_waiters_lock);
+    for (tk__ct_waiter *w = h->ct_waiters; w; w = w->next)
+        rt_parker_unpark(&w->parker);
+    pthread_mutex_unlock(&h->ct_waiters_lock);
+}
+
+/* tk__ct_wait_for_core: poll the future here until it finishes (return true) or we get the
+ * core (return false, core held). Registering before the last trylock closes the gap in
+ * which a release could happen unseen: a release after it unparks us. */
+static bool tk__ct_wait_for_core(tk_handle *h, rt_future *future)
+{
+    tk__ct_waiter *w = rt_malloc(sizeof *w);
+    if (!w) {
+        pthread_mutex_lock(&h->ct_core_lock); /* out of memory: just wait for the core */
+        return false;
+    }
+    atomic_init(&w->refs, 1);
+    atomic_init(&w->woken, 1);
+    rt_parker_init(&w->parker);
+    rt_waker waker = { &tk__ct_waiter_vtable, w };
+    rt_context cx = { &waker };
+    bool done = false;
+    tk__ct_waiters_set(h, w, true);
+    for (;;) {
+        if (pthread_mutex_trylock(&h->ct_core_lock) == 0)
+            break;
+        if (atomic_exchange_explicit(&w->woken, 0, memory_order_acquire) &&
+            rt_future_poll(future, &cx) == RT_READY) {
+            done = true;
+            break;
+        }
+        rt_parker_park(&w->parker);
+    }
+    tk__ct_waiters_set(h, w, false);
+    tk__ct_waiter_release(w);
+    return done;
+}
+
+/* tk__ct_block_on: take the core (or poll our future while another thread has it), then run
+ * the scheduler loop until the main future is ready. */
+void tk__ct_block_on(tk_handle *h, rt_future *future)
+{
+    if (pthread_mutex_trylock(&h->ct_core_lock) != 0 && tk__ct_wait_for_core(h, future))
+        return;
+    tk__ct_run_core(h, future);
+    tk__ct_release_core(h);
+}
+
+/* tk__ct_release_core_after_panic: the main future panicked while this thread held the core. */
+void tk__ct_release_core_after_panic(tk_handle *h)
+{
+    tk__ct_release_core(h);
 }
 
 /* tk__ct_shutdown: drop the local queue's references (the tasks are already cancelled). */
@@ -207,4 +342,5 @@ void tk__ct_shutdown(tk_handle *h)
     while ((task = tk__ct_pop_local(h)) != NULL)
         rt_task_run(task);
     pthread_mutex_destroy(&h->ct_core_lock);
+    pthread_mutex_destroy(&h->ct_waiters_lock);
 }

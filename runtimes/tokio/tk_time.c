@@ -17,8 +17,11 @@ static rt_poll tk__sleep_poll(rt_future *f, rt_context *cx)
     if (!s->timer.registered) {
         tk__driver *d = tk__driver_for_time();
         uint64_t deadline = tk__time_deadline_from_ns(d, s->deadline_ns);
-        if (deadline <= tk__time_now_ms(d))
-            return RT_READY; /* already due: no need to bother the wheel */
+        if (deadline <= tk__time_now_ms(d)) {
+            /* Already due: no need to bother the wheel, but it did elapse. */
+            atomic_store_explicit(&s->timer.fired, 1, memory_order_release);
+            return RT_READY;
+        }
         if (tk__timer_register(d, &s->timer, deadline, cx->waker) != 0)
             rt_panic("tk: out of memory registering a timer");
     } else {
