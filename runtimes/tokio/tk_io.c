@@ -196,11 +196,14 @@ rt_poll tk__io_poll_ready(tk_registration *r, unsigned interest, rt_context *cx,
 }
 
 /* tk__io_clear_readiness: after EAGAIN, forget the bits we saw -- unless a newer tick says an
- * edge came in meanwhile. Closed/error bits are sticky: EOF does not un-happen. */
+ * edge came in meanwhile. The closed bits are sticky (EOF does not un-happen), but ERROR is
+ * not: the syscall that got EAGAIN has already consumed the socket error, and a sticky ERROR
+ * would make every later wait return at once and spin (a UDP socket after ICMP unreachable
+ * showed it). This is tokio's rule: clear everything but READ_CLOSED and WRITE_CLOSED. */
 void tk__io_clear_readiness(tk_registration *r, tk__ready_event ev)
 {
     tk__scheduled_io *io = r->io;
-    unsigned clear = ev.ready & (TK_READY_READABLE | TK_READY_WRITABLE);
+    unsigned clear = ev.ready & ~(unsigned)(TK_READY_READ_CLOSED | TK_READY_WRITE_CLOSED);
     uint64_t cur = atomic_load_explicit(&io->readiness, memory_order_acquire);
     for (;;) {
         if (tk__gen_of(cur) != r->generation)

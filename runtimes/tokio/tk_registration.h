@@ -53,7 +53,9 @@ typedef struct tk__ready_event {
 /* tk__io_register: add fd (non-blocking, CLOEXEC) to the driver; 0 or -errno.
  * tk__io_deregister: remove it (before the caller closes the fd).
  * tk__io_poll_ready: RT_READY with the ready bits and their tick, or store the waker.
- * tk__io_clear_readiness: after EAGAIN; a newer tick survives. */
+ * tk__io_clear_readiness: after EAGAIN; a newer tick survives.
+ * Register a socket only once it is connected or listening: an unconnected socket polls as
+ * hung up, and READ_CLOSED is sticky (mio registers in the same order). */
 int tk__io_register(tk__driver *d, int fd, tk_registration *out);
 void tk__io_deregister(tk_registration *r);
 rt_poll tk__io_poll_ready(tk_registration *r, unsigned interest, rt_context *cx,
