@@ -80,7 +80,9 @@ DEPS := \
   "pkg-config --exists libevent"       libevent-dev \
   "test -f /usr/include/ev.h"          libev-dev \
   "command -v gnuplot"                 gnuplot-nox \
-  "command -v wrk"                     wrk
+  "command -v wrk"                     wrk \
+  "! command -v cargo || ls -d /usr/share/cargo/registry/tokio-1.* /usr/share/cargo/registry/async-std-1.*" \
+                                       "librust-tokio-dev librust-async-std-dev"
 
 # Keep test objects (make would delete them as intermediates of the pattern rule).
 .PRECIOUS: $(B)/obj/%.o
@@ -133,10 +135,13 @@ test-variant: build-variant
 
 clang-check: deps
 	@echo "== clang: compiling everything with -Wall -Wextra -Werror"
-	@$(MAKE) --no-print-directory build-variant VARIANT=clang
+	@$(MAKE) --no-print-directory build-variant bench-c VARIANT=clang
 
 clean:
 	rm -rf $(BUILD)
+
+# The benchmark's per-runtime executables (bench-c, bench-rust, bench-impls).
+include bench/impl/build.mk
 
 # --- rules -----------------------------------------------------------------------------------
 $(B)/obj/%.o: %.c
