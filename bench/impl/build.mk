@@ -1,4 +1,4 @@
-# bench/impl/build.mk: build rules for the bench executables (rtb-epoll, -uring, -libuv, -libev, -libevent, and the Rust anchors).
+# bench/impl/build.mk: build rules for the bench executables (rtb-epoll, -uring, -libuv, -libev, -libevent, -tk, and the Rust anchors).
 #
 # Included by the top Makefile, after its variables are set (it uses CC, CSTD, WARN, OPT, LDFLAGS,
 # EXTRA_CFLAGS, VARIANT, BUILD and B):
@@ -6,7 +6,7 @@
 #     include bench/impl/build.mk
 #
 # Targets it defines:
-#   bench-c      the five C executables into $(BENCH_BIN)/ (build/bench/bin/ for VARIANT=normal,
+#   bench-c      the C executables into $(BENCH_BIN)/ (build/bench/bin/ for VARIANT=normal,
 #                build/<variant>/bench/bin/ for the others, like the examples)
 #   bench-rust   rtb-tokio and rtb-async-std into build/bench/bin/, built offline by cargo in
 #                build/cargo/; without cargo it prints "not measured: cargo not found", creates
@@ -16,10 +16,13 @@
 # Each C executable is bench/impl/<runtime>/*.c plus the shared bench/impl/common/*.c and the
 # core's allocator (common/rt_alloc.c, built by the main Makefile's own rule), compiled with the
 # project's flags. The rules are static pattern rules, so they take precedence over the main
-# Makefile's generic $(B)/obj/%.o rule for these objects.
+# Makefile's generic $(B)/obj/%.o rule for these objects. A flavour built in this tree (tk) also
+# links its archive and the core's (built by the main Makefile's $(LIBTK) and $(LIBRT) rules):
+# BENCH_INC_<rt> adds its include path, BENCH_ARCHIVES_<rt> the archives, which are then
+# prerequisites too, so editing the runtime relinks its bench executable.
 
 BENCH_BIN      := $(if $(filter normal,$(VARIANT)),$(BUILD)/bench/bin,$(B)/bench/bin)
-BENCH_RUNTIMES := epoll uring libuv libev libevent
+BENCH_RUNTIMES := epoll uring libuv libev libevent tk
 BENCH_CFLAGS    = $(CSTD) $(WARN) $(OPT) -Icommon -Ibench/impl/common -pthread -MMD -MP $(EXTRA_CFLAGS)
 
 # What each runtime links: pkg-config modules where the library ships a .pc file; libev has none.
@@ -29,6 +32,11 @@ BENCH_PKG_libuv    := libuv
 BENCH_PKG_libev    :=
 BENCH_PKG_libevent := libevent libevent_pthreads
 BENCH_LIBS_libev   := -lev
+# tk: the tokio-style flavour; its archive before the core's, which it uses. The core's poller
+# has an io_uring backend, hence liburing.
+BENCH_PKG_tk       := liburing
+BENCH_INC_tk       := -Iruntimes/tokio
+BENCH_ARCHIVES_tk  := $(LIBTK) $(LIBRT)
 
 BENCH_COMMON_SRC := $(wildcard bench/impl/common/*.c)
 BENCH_COMMON_OBJ := $(BENCH_COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/rt_alloc.o
@@ -44,9 +52,9 @@ BENCH_OBJ_$(1) := $$(BENCH_SRC_$(1):%.c=$(B)/obj/%.o)
 
 $$(BENCH_OBJ_$(1)): $(B)/obj/bench/impl/$(1)/%.o: bench/impl/$(1)/%.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BENCH_CFLAGS) $$(if $$(BENCH_PKG_$(1)),$$(shell pkg-config --cflags $$(BENCH_PKG_$(1)))) -c $$< -o $$@
+	$$(CC) $$(BENCH_CFLAGS) $$(BENCH_INC_$(1)) $$(if $$(BENCH_PKG_$(1)),$$(shell pkg-config --cflags $$(BENCH_PKG_$(1)))) -c $$< -o $$@
 
-$(BENCH_BIN)/rtb-$(1): $$(BENCH_OBJ_$(1)) $$(BENCH_COMMON_OBJ)
+$(BENCH_BIN)/rtb-$(1): $$(BENCH_OBJ_$(1)) $$(BENCH_COMMON_OBJ) $$(BENCH_ARCHIVES_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(if $$(BENCH_PKG_$(1)),$$(shell pkg-config --libs $$(BENCH_PKG_$(1)))) $$(BENCH_LIBS_$(1)) -lm
 endef

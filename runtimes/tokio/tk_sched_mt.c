@@ -206,11 +206,12 @@ static void tk__mt_run_task(tk__worker *w, rt_task *task)
     rt_metrics_add_owned(&w->metrics.polls, 1);
     for (unsigned lifo_polls = 0; w->lifo; lifo_polls++) {
         if (lifo_polls >= TK__MAX_LIFO_POLLS || !tk_coop_has_budget()) {
-            /* Enough favouritism: the slot's task goes to the back of the ring. */
+            /* Enough favouritism: the slot's task goes to the back of the ring. No other
+             * worker is woken for it (tokio does not either): this worker takes it on its
+             * next tick, and waking a sleeper per ping-pong cost a context switch each. */
             rt_task *t = w->lifo;
             w->lifo = NULL;
             tk__mt_push_local(w, t);
-            tk__mt_notify_parked(h);
             break;
         }
         rt_task *t = w->lifo;
