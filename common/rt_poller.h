@@ -16,7 +16,11 @@
  *
  * Threads: one thread (the loop) owns a poller and is the only caller of add, modify, del,
  * wait and free. rt_poller_notify alone may be called from any thread, at any time between
- * rt_poller_new and rt_poller_free.
+ * rt_poller_new and rt_poller_free. One exception, which both runtime flavours rely on: with
+ * the epoll backend, add, modify and del may also come from any thread, even while another
+ * thread waits -- each is one epoll_ctl(2) on fields fixed at creation, and the kernel makes
+ * epoll_ctl safe against a concurrent epoll_wait. The poll and io_uring backends keep per-fd
+ * state in user space and need the single-owner rule.
  */
 
 /* Interest (add/modify) and reported readiness (wait). READ_CLOSED and ERROR are always
