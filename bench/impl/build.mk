@@ -1,4 +1,4 @@
-# bench/impl/build.mk: build rules for the bench executables (rtb-epoll, -uring, -libuv, -libev, -libevent, -tk, and the Rust anchors).
+# bench/impl/build.mk: build rules for the bench executables (rtb-epoll, -uring, -libuv, -libev, -libevent, -tk, -as, and the Rust anchors).
 #
 # Included by the top Makefile, after its variables are set (it uses CC, CSTD, WARN, OPT, LDFLAGS,
 # EXTRA_CFLAGS, VARIANT, BUILD and B):
@@ -16,13 +16,13 @@
 # Each C executable is bench/impl/<runtime>/*.c plus the shared bench/impl/common/*.c and the
 # core's allocator (common/rt_alloc.c, built by the main Makefile's own rule), compiled with the
 # project's flags. The rules are static pattern rules, so they take precedence over the main
-# Makefile's generic $(B)/obj/%.o rule for these objects. A flavour built in this tree (tk) also
-# links its archive and the core's (built by the main Makefile's $(LIBTK) and $(LIBRT) rules):
+# Makefile's generic $(B)/obj/%.o rule for these objects. A flavour built in this tree (tk, as) also
+# links its archive and the core's (built by the main Makefile's $(LIBTK)/$(LIBAS) and $(LIBRT) rules):
 # BENCH_INC_<rt> adds its include path, BENCH_ARCHIVES_<rt> the archives, which are then
 # prerequisites too, so editing the runtime relinks its bench executable.
 
 BENCH_BIN      := $(if $(filter normal,$(VARIANT)),$(BUILD)/bench/bin,$(B)/bench/bin)
-BENCH_RUNTIMES := epoll uring libuv libev libevent tk
+BENCH_RUNTIMES := epoll uring libuv libev libevent tk as
 BENCH_CFLAGS    = $(CSTD) $(WARN) $(OPT) -Icommon -Ibench/impl/common -pthread -MMD -MP $(EXTRA_CFLAGS)
 
 # What each runtime links: pkg-config modules where the library ships a .pc file; libev has none.
@@ -37,6 +37,10 @@ BENCH_LIBS_libev   := -lev
 BENCH_PKG_tk       := liburing
 BENCH_INC_tk       := -Iruntimes/tokio
 BENCH_ARCHIVES_tk  := $(LIBTK) $(LIBRT)
+# as: the async-std-style flavour, linked the same way (its archive, then the core's).
+BENCH_PKG_as       := liburing
+BENCH_INC_as       := -Iruntimes/asyncstd
+BENCH_ARCHIVES_as  := $(LIBAS) $(LIBRT)
 
 BENCH_COMMON_SRC := $(wildcard bench/impl/common/*.c)
 BENCH_COMMON_OBJ := $(BENCH_COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/rt_alloc.o
