@@ -1,4 +1,4 @@
-# Makefile: the toolkit's one entry point -- all, deps, test, clean (later: examples, bench, lessons, docs).
+# Makefile: the toolkit's one entry point -- all, deps, bench, test, examples, lessons, clean (later: docs).
 #
 # Everything builds out of tree into build/<variant>/, where <variant> is one of
 #   normal  -O2, the build people run and benchmark;
@@ -86,7 +86,7 @@ DEPS := \
 
 # Keep test objects (make would delete them as intermediates of the pattern rule).
 .PRECIOUS: $(B)/obj/%.o
-.PHONY: all deps test test-variant build-variant clang-check clean help examples
+.PHONY: all deps test test-variant build-variant clang-check clean help examples bench bench-smoke
 
 all: deps
 	@$(MAKE) --no-print-directory build-variant VARIANT=normal
@@ -95,9 +95,15 @@ examples: deps
 	@$(MAKE) --no-print-directory $(EXAMPLE_BIN) VARIANT=normal
 
 help:
+	@echo "make bench      build everything and run the side-by-side benchmark (quick size, under"
+	@echo "                10 minutes on 2 cores); writes bench/results/<date-time>/ and prints a summary"
+	@echo "make bench FULL=1   the same at the full sizes"
 	@echo "make            build the core library and the test suites (build/normal/)"
 	@echo "make examples   build the runtimes' example programs into build/examples/"
-	@echo "make test       run every Check suite under normal, ASan+UBSan and TSan; compile with clang"
+	@echo "make test       run every Check suite under normal, ASan+UBSan and TSan; compile with clang;"
+	@echo "                then the bench smoke run (every workload on every runtime, tiny sizes)"
+	@echo "make lesson N=03  build and run lesson 03's demos; make grade N=03 grades lessons/03-*/exercise.c"
+	@echo "make lessons    run every lesson's demos; make grade-all: solutions pass, untouched exercises fail"
 	@echo "make deps       check the Debian packages this needs; as root, install the missing ones"
 	@echo "make clean      remove build/"
 
@@ -122,13 +128,17 @@ deps:
 
 build-variant: $(RT_LIBS) $(TEST_BIN) $(EXAMPLE_BIN)
 
-# test: every suite in three builds; the clang build only has to compile warning-free.
+# test: every suite in three builds; the clang build only has to compile warning-free. Then the
+# bench smoke run, whose cases count in the closing line like the suites' checks.
 test: deps
 	@rm -f $(BUILD)/*/test-results.txt
 	@$(MAKE) --no-print-directory clang-check
 	@rc=0; for v in normal asan tsan; do \
 	  $(MAKE) --no-print-directory test-variant VARIANT=$$v || rc=1; done; \
-	tests/tools/summary.sh $(BUILD) normal asan tsan || rc=1; exit $$rc
+	$(MAKE) --no-print-directory bench-smoke || rc=1; \
+	$(MAKE) --no-print-directory check-excerpts || rc=1; \
+	$(MAKE) --no-print-directory grade-all VARIANT=normal || rc=1; \
+	tests/tools/summary.sh $(BUILD) normal asan tsan smoke || rc=1; exit $$rc
 
 test-variant: build-variant
 	@tests/tools/run_suites.sh $(B) $(VARIANT)
@@ -140,8 +150,35 @@ clang-check: deps
 clean:
 	rm -rf $(BUILD)
 
-# The benchmark's per-runtime executables (bench-c, bench-rust, bench-impls).
+# bench: the libraries, the per-runtime executables (the Rust anchors too, when cargo is there)
+# and the harness, then the quick size (FULL=1: the full sizes) into bench/results/<date-time>/,
+# with bench/results/latest pointing at it. The C build runs one job per core; cargo does so
+# by itself. A case that fails is reported, not fatal: rtbench exits 0 when it could measure.
+bench: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) $(RT_LIBS) bench-c rtbench VARIANT=normal
+	@$(MAKE) --no-print-directory bench-rust VARIANT=normal
+	@$(BUILD)/bin/rtbench run --size $(if $(FULL),full,quick)
+
+# bench-smoke: every workload on every runtime at tiny sizes, one repetition, self-checks only
+# (never speed); writes $(BUILD)/smoke/ and its test-results.txt for summary.sh. Part of test.
+bench-smoke: deps
+	@$(MAKE) --no-print-directory $(RT_LIBS) bench-impls rtbench VARIANT=normal
+	@echo "== bench smoke: every workload on every runtime, tiny sizes"
+	@mkdir -p $(BUILD)/smoke
+	@$(BUILD)/bin/rtbench run --smoke --out $(BUILD)/smoke 2>$(BUILD)/smoke/progress.log \
+	  | tee $(BUILD)/smoke/summary.txt; rc=$${PIPESTATUS[0]}; \
+	line=$$(sed -n 's/^smoke: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2 0/p' $(BUILD)/smoke/summary.txt); \
+	echo "$${line:-0 1 1}" >$(BUILD)/smoke/test-results.txt; \
+	grep '^smoke: FAIL' $(BUILD)/smoke/progress.log; exit $$rc
+
+# The benchmark's per-runtime executables (bench-c, bench-rust, bench-impls) and its harness
+# (rtbench, and the archive the test_bench* suites link).
 include bench/impl/build.mk
+include bench/harness/build.mk
+
+# The lessons: lesson N=.., grade N=.., lessons, grade-all, check-excerpts.
+include lessons/lesson.mk
+lesson grade lessons grade-all check-excerpts: deps
 
 # --- rules -----------------------------------------------------------------------------------
 $(B)/obj/%.o: %.c
