@@ -49,15 +49,18 @@ typedef struct rt_async {
 #define RT__FALLTHROUGH __attribute__((fallthrough))
 
 /* RT_BEGIN(co): open the state machine; control resumes at the last suspension point. */
+// region: begin
 #define RT_BEGIN(co) \
     switch ((co)->line) {      \
     case 0:
+// endregion
 
 /*
  * RT_AWAIT(co, child, cx): poll `child` until it is ready, returning RT_PENDING to our own
  * caller each time it is not. The waker in cx goes down to the child unchanged: the child
  * wakes our task, and our task polls us again, and we resume right here.
  */
+// region: await
 #define RT_AWAIT(co, child, cx)                                     \
     do {                                                            \
         (co)->awaiting = (rt_future *)(child);                      \
@@ -68,11 +71,13 @@ typedef struct rt_async {
             return RT_PENDING;                                      \
         (co)->awaiting = NULL;                                      \
     } while (0)
+// endregion
 
 /*
  * RT_YIELD(co, cx): give the executor a chance to run something else, then carry on. We ask
  * to be woken at once (wake_by_ref) and return pending: the task goes to the back of the queue.
  */
+// region: yield
 #define RT_YIELD(co, cx)                         \
     do {                                         \
         (co)->line = __LINE__;                   \
@@ -80,6 +85,7 @@ typedef struct rt_async {
         return RT_PENDING;                       \
     case __LINE__:;                              \
     } while (0)
+// endregion
 
 /* RT_RETURN(co): finish now; the output must already be stored in the struct. */
 #define RT_RETURN(co)                  \
@@ -89,12 +95,14 @@ typedef struct rt_async {
     } while (0)
 
 /* RT_END(co): close the state machine. Polling a finished async fn panics, as in Rust. */
+// region: end
 #define RT_END(co)                                                  \
     (co)->line = RT_ASYNC_DONE;                                     \
     return RT_READY;                                                \
     default:                                                        \
         rt_panic("`async fn` resumed after completion");            \
     }
+// endregion
 
 /* rt_async_drop: the cancellation half of an async fn -- drop the child it is suspended on. */
 static inline void rt_async_drop(rt_async *co)

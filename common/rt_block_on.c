@@ -22,6 +22,7 @@
  * A late wake therefore always finds live memory. After shutdown the run queue is closed, so a
  * late schedule just gives the task reference back instead of queueing.
  */
+// region: executor
 typedef struct rt__executor {
     _Atomic long refs;
     _Atomic int main_woken;     /* the main future asked to be polled again */
@@ -30,6 +31,7 @@ typedef struct rt__executor {
     rt_task_list tasks;         /* every live task, for shutdown */
     rt_block_on_stats stats;    /* touched only by the thread inside rt_block_on */
 } rt__executor;
+// endregion
 
 static _Thread_local rt__executor *rt__current_executor;
 
@@ -60,6 +62,7 @@ static rt_waker rt__main_clone(const void *data)
     return (rt_waker){ .vtable = &rt__main_waker_vtable, .data = data };
 }
 
+// region: main-wake
 /* rt__main_wake_by_ref: set the flag, then unpark. The order matters: the executor checks the
  * flag after every park returns, and unpark's release pairs with park's acquire, so the flag
  * is visible when it wakes. If the executor was not parked, the unpark token makes its next
@@ -70,6 +73,7 @@ static void rt__main_wake_by_ref(const void *data)
     atomic_store_explicit(&ex->main_woken, 1, memory_order_release);
     rt_parker_unpark(&ex->parker);
 }
+// endregion
 
 /* rt__main_wake: wake, then give up this waker's reference. */
 static void rt__main_wake(const void *data)
@@ -93,6 +97,7 @@ static const rt_waker_vtable rt__main_waker_vtable = {
 
 /* ---- tasks ------------------------------------------------------------------------------- */
 
+// region: schedule
 /* rt__schedule: a task was woken (from any thread): queue it and make sure we are awake. The
  * task's own reference on the executor keeps `ex` alive here, however late the wake. */
 static void rt__schedule(rt_task *task)
@@ -105,6 +110,7 @@ static void rt__schedule(rt_task *task)
     }
     rt_parker_unpark(&ex->parker);
 }
+// endregion
 
 /* rt__release: a task is being freed; its reference on the executor goes. */
 static void rt__release(rt_task *task)
@@ -203,6 +209,7 @@ void rt_block_on_stats_run(rt_future *future, rt_block_on_stats *stats)
         rt__executor_release(ex);
         rt__panic_at(frame.file, frame.line, "%s", frame.message);
     }
+    // region: loop
     for (;;) {
         if (atomic_exchange_explicit(&ex->main_woken, 0, memory_order_acquire)) {
             ex->stats.main_polls++;
@@ -216,6 +223,7 @@ void rt_block_on_stats_run(rt_future *future, rt_block_on_stats *stats)
         ex->stats.parks++;
         rt_parker_park(&ex->parker);
     }
+    // endregion
 
     rt_panic_pop(&frame);
     rt__shutdown(ex);

@@ -20,10 +20,12 @@
  * RT_PENDING without having stored the waker somewhere is a bug that hangs the program.
  */
 
+// region: poll
 typedef enum rt_poll {
     RT_PENDING = 0,
     RT_READY = 1,
 } rt_poll;
+// endregion
 
 /* ---------------------------------------------------------------------------------------- */
 /* Wakers                                                                                   */
@@ -39,6 +41,7 @@ typedef struct rt_waker rt_waker;
  *   wake_by_ref  schedule the task, keep the waker;
  *   drop         release this waker without waking.
  */
+// region: waker
 typedef struct rt_waker_vtable {
     rt_waker (*clone)(const void *data);
     void (*wake)(const void *data);
@@ -50,6 +53,7 @@ struct rt_waker {
     const rt_waker_vtable *vtable;
     const void *data;
 };
+// endregion
 
 /* rt_waker_clone: a new waker for the same task; the caller must eventually wake or drop it. */
 rt_waker rt_waker_clone(const rt_waker *w);
@@ -90,6 +94,7 @@ typedef struct rt_future rt_future;
  *       that is aborted simply has its future dropped. May be NULL when there is nothing to do.
  * name  a human-readable name for metrics, panics and the deadlock watchdog.
  */
+// region: future
 typedef struct rt_future_vtable {
     rt_poll (*poll)(rt_future *self, rt_context *cx);
     void (*drop)(rt_future *self);
@@ -108,6 +113,7 @@ typedef struct rt_future_vtable {
 struct rt_future {
     const rt_future_vtable *vtable;
 };
+// endregion
 
 /* rt_future_poll: poll any future through its vtable. */
 static inline rt_poll rt_future_poll(rt_future *f, rt_context *cx)

@@ -9,6 +9,7 @@
 #include "rt_inject.h"
 #include "rt_qnode.h"
 
+// region: ring
 /*
  * This is tokio's multi-thread worker queue (runtime/scheduler/multi_thread/queue.rs), in C.
  * Each worker owns one ring of 256 task pointers. The owner is the only thread that pushes,
@@ -40,6 +41,7 @@ typedef struct rt_local_queue {
     _Atomic uint32_t tail;  /* written by the owner only */
     rt_qnode *buffer[RT_LOCAL_QUEUE_CAPACITY];
 } rt_local_queue;
+// endregion
 
 /* rt_local_queue_init: an empty ring; no allocation, cannot fail. */
 void rt_local_queue_init(rt_local_queue *q);

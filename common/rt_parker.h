@@ -22,6 +22,7 @@
  * then only hands the word's address to the kernel as a wake key (no memory access). Free the
  * parker only once no unpark can still be issued against it.
  */
+// region: api
 typedef struct rt_parker {
     _Atomic uint32_t state; /* EMPTY, PARKED or NOTIFIED; see rt_parker.c */
 } rt_parker;
@@ -37,5 +38,6 @@ int rt_parker_park_timeout(rt_parker *p, uint64_t timeout_ns);
 
 /* rt_parker_unpark: any thread; make a token available and wake the owner if it sleeps. */
 void rt_parker_unpark(rt_parker *p);
+// endregion
 
 #endif

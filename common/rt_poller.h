@@ -34,6 +34,7 @@ enum {
 
 typedef enum { RT_POLLER_EPOLL, RT_POLLER_POLL, RT_POLLER_URING } rt_poller_backend;
 
+// region: modes
 /*
  * LEVEL:   reported on every wait while the condition holds (read until EAGAIN, or not).
  * EDGE:    reported once per change; the caller must drain to EAGAIN before it may expect
@@ -42,6 +43,7 @@ typedef enum { RT_POLLER_EPOLL, RT_POLLER_POLL, RT_POLLER_URING } rt_poller_back
  *          multi-threaded reactor hand an fd to exactly one worker.
  */
 typedef enum { RT_MODE_LEVEL, RT_MODE_EDGE, RT_MODE_ONESHOT } rt_poll_mode;
+// endregion
 
 typedef struct rt_poll_event {
     uint64_t token;  /* what the caller passed to add/modify, typically a pointer to its IO object */

@@ -53,6 +53,7 @@ rt_timers *rt_timers_new(rt_timers_kind kind, uint64_t now_ms);
 void rt_timers_free(rt_timers *t);
 /* Prepare an entry for its first insert: unarmed, carrying `data`. */
 void rt_timer_entry_init(rt_timer_entry *e, void *data);
+// region: api
 /* Arm e for deadline_ms: 0, -EINVAL if e is already armed, or -ENOMEM (heap growth) leaving e
  * unarmed and the set unchanged. A deadline <= the current time fires at the next pop. */
 int rt_timers_insert(rt_timers *t, rt_timer_entry *e, uint64_t deadline_ms);
@@ -68,6 +69,7 @@ uint64_t rt_timers_next_deadline(const rt_timers *t);
  * NULL when none is due. Time never goes backwards: a now_ms smaller than before counts as the
  * previous one. */
 rt_timer_entry *rt_timers_pop_expired(rt_timers *t, uint64_t now_ms);
+// endregion
 /* Number of armed entries. */
 size_t rt_timers_count(const rt_timers *t);
 /* The kind this set was created with. */

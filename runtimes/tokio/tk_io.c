@@ -195,6 +195,7 @@ rt_poll tk__io_poll_ready(tk_registration *r, unsigned interest, rt_context *cx,
     return RT_PENDING;
 }
 
+// region: clear-readiness
 /* tk__io_clear_readiness: after EAGAIN, forget the bits we saw -- unless a newer tick says an
  * edge came in meanwhile. The closed bits are sticky (EOF does not un-happen), but ERROR is
  * not: the syscall that got EAGAIN has already consumed the socket error, and a sticky ERROR
@@ -216,3 +217,4 @@ void tk__io_clear_readiness(tk_registration *r, tk__ready_event ev)
             return;
     }
 }
+// endregion

@@ -130,6 +130,7 @@ static const rt_waker_vtable tk__ct_main_vtable = {
     .drop = tk__ct_main_drop,
 };
 
+// region: next-task
 /* tk__ct_next_task: the inject queue first every global_queue_interval ticks, else local first. */
 static rt_task *tk__ct_next_task(tk_handle *h)
 {
@@ -145,6 +146,7 @@ static rt_task *tk__ct_next_task(tk_handle *h)
     n = rt_inject_pop(&h->inject);
     return n ? rt_task_of(n) : NULL;
 }
+// endregion
 
 /* tk__ct_run_task: one poll under a fresh coop budget. */
 static void tk__ct_run_task(tk_handle *h, rt_task *task)
@@ -168,6 +170,7 @@ static void tk__ct_run_core(tk_handle *h, rt_future *future)
     rt_waker waker = { &tk__ct_main_vtable, h };
     rt_context cx = { &waker };
 
+    // region: loop
     for (;;) {
         if (atomic_exchange_explicit(&h->ct_main_woken, 0, memory_order_acquire)) {
             if (rt_future_poll(future, &cx) == RT_READY)
@@ -195,6 +198,7 @@ static void tk__ct_run_core(tk_handle *h, rt_future *future)
             tk__driver_park(&h->driver, 0);
         }
     }
+    // endregion
     ctx->ct_core = false;
 }
 

@@ -163,6 +163,7 @@ static rt_task *tk__mt_next_task(tk__worker *w)
     return n ? rt_task_of(n) : NULL;
 }
 
+// region: steal
 /* tk__mt_steal: as a searcher, take half of a random victim's ring, then try the global queue. */
 static rt_task *tk__mt_steal(tk__worker *w)
 {
@@ -189,6 +190,7 @@ static rt_task *tk__mt_steal(tk__worker *w)
     rt_qnode *g = rt_inject_pop(&h->inject);
     return g ? rt_task_of(g) : NULL;
 }
+// endregion
 
 /* tk__mt_run_task: leave the searching state (waking a successor if we were the last
  * searcher), then poll the task and whatever it put in the LIFO slot, under one budget. */
@@ -281,6 +283,7 @@ static void *tk__mt_worker_main(void *arg)
     snprintf(name, sizeof name, "%s", h->config.thread_name);
     pthread_setname_np(pthread_self(), name);
 
+    // region: worker-loop
     while (!atomic_load_explicit(&h->shutdown, memory_order_acquire)) {
         w->tick++;
         if (w->tick % h->config.event_interval == 0)
@@ -294,6 +297,7 @@ static void *tk__mt_worker_main(void *arg)
         }
         tk__mt_park(w);
     }
+    // endregion
     ctx->handle = NULL;
     ctx->worker = NULL;
     ctx->entered = false;

@@ -6,6 +6,7 @@
 
 /* ---- sleep ------------------------------------------------------------------------------- */
 
+// region: sleep-poll
 /* tk__sleep_poll: register on the first poll, then wait for the driver's "fired". */
 static rt_poll tk__sleep_poll(rt_future *f, rt_context *cx)
 {
@@ -32,6 +33,7 @@ static rt_poll tk__sleep_poll(rt_future *f, rt_context *cx)
     tk_coop_undo();
     return RT_PENDING;
 }
+// endregion
 
 /* tk__sleep_drop: a pending sleep takes its entry out of the wheel. */
 static void tk__sleep_drop(rt_future *f)
