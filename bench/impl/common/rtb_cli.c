@@ -191,7 +191,7 @@ int rtb_main(int argc, char **argv, const char *runtime, const rtb_entry *table,
             e = &table[i];
     if (e == NULL || e->run == NULL) {
         printf("unsupported: %s\n", e != NULL && e->unsupported != NULL
-                                        ? e->unsupported : "not implemented for this runtime");
+                                        ? e->unsupported : "this runtime has no form of this workload");
         return 3;
     }
     if (e->run(&args) != 0)
