@@ -81,6 +81,8 @@ DEPS := \
   "test -f /usr/include/ev.h"          libev-dev \
   "command -v gnuplot"                 gnuplot-nox \
   "command -v wrk"                     wrk \
+  "command -v spin"                    spin \
+  "ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" libclang-rt-14-dev \
   "! command -v cargo || ls -d /usr/share/cargo/registry/tokio-1.* /usr/share/cargo/registry/async-std-1.*" \
                                        "librust-tokio-dev librust-async-std-dev"
 
@@ -138,7 +140,19 @@ test: deps
 	$(MAKE) --no-print-directory bench-smoke || rc=1; \
 	$(MAKE) --no-print-directory check-excerpts || rc=1; \
 	$(MAKE) --no-print-directory grade-all VARIANT=normal || rc=1; \
+	$(MAKE) --no-print-directory test-fuzz || rc=1; \
+	$(MAKE) --no-print-directory test-model || rc=1; \
 	tests/tools/summary.sh $(BUILD) normal asan tsan smoke || rc=1; exit $$rc
+
+# test-fuzz: the libFuzzer targets (HTTP parser, timers differentially, the local ring), each
+# FUZZ_SECONDS (60) from a copy of tests/fuzz/corpus; FUZZ_SECONDS=0 only replays the corpus.
+# test-model: spin checks the Promela model of the task state machine (tests/model).
+FUZZ_SECONDS ?= 60
+.PHONY: test-fuzz test-model
+test-fuzz: deps
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+test-model: deps
+	@BUILD=$(BUILD) tests/model/run.sh
 
 test-variant: build-variant
 	@tests/tools/run_suites.sh $(B) $(VARIANT)
