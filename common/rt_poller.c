@@ -136,6 +136,12 @@ static int rt__poller_rearm_notify(rt_poller *p)
  */
 int rt_poller_wait(rt_poller *p, rt_poll_event *events, int max, int timeout_ms)
 {
+    return rt_poller_wait_ns(p, events, max, timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
+}
+
+/* rt_poller_wait_ns: rt_poller_wait's body; the backends all take ns (see rt_poller.h). */
+int rt_poller_wait_ns(rt_poller *p, rt_poll_event *events, int max, int64_t timeout_ns)
+{
     if (events == NULL || max <= 0)
         return -EINVAL;
     if (p->notify_disarmed) {
@@ -143,7 +149,7 @@ int rt_poller_wait(rt_poller *p, rt_poll_event *events, int max, int timeout_ms)
         if (err < 0)
             return err;
     }
-    int got = p->ops->wait(p->state, events, max, timeout_ms);
+    int got = p->ops->wait(p->state, events, max, timeout_ns);
     if (got <= 0)
         return got;
     int kept = 0, woken = 0;

@@ -70,6 +70,10 @@ int rt_poller_del(rt_poller *p, int fd);
 /* rt_poller_wait: fill up to max events; timeout_ms -1 = forever, 0 = poll. Returns the count
  * (possibly 0: timeout, a notify, EINTR) or -errno (EINVAL for max <= 0). */
 int rt_poller_wait(rt_poller *p, rt_poll_event *events, int max, int timeout_ms);
+/* rt_poller_wait_ns: the same with a timeout in ns (-1 = forever), for timers finer than a
+ * millisecond: epoll_pwait2, ppoll and io_uring all take a timespec, so nothing rounds it up to
+ * a whole ms (which alone makes a 100 us sleep last 1 ms or more). */
+int rt_poller_wait_ns(rt_poller *p, rt_poll_event *events, int max, int64_t timeout_ns);
 /* rt_poller_notify: from any thread, make a concurrent or the next wait return promptly. 0 or -errno. */
 int rt_poller_notify(rt_poller *p);
 
@@ -104,8 +108,8 @@ typedef struct rt_poller_ops {
     int (*add)(void *state, int fd, unsigned interest, uint64_t token);
     int (*modify)(void *state, int fd, unsigned interest, uint64_t token);
     int (*del)(void *state, int fd);
-    /* wait: as rt_poller_wait, but notify-fd events are returned like any other. */
-    int (*wait)(void *state, rt_poll_event *events, int max, int timeout_ms);
+    /* wait: as rt_poller_wait_ns, but notify-fd events are returned like any other. */
+    int (*wait)(void *state, rt_poll_event *events, int max, int64_t timeout_ns);
 } rt_poller_ops;
 
 extern const rt_poller_ops rt_poller_epoll_ops;

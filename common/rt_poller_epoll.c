@@ -2,7 +2,10 @@
 #include "rt_poller.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rt_alloc.h"
@@ -109,8 +112,42 @@ static unsigned rt__epoll_translate(uint32_t ev)
     return out;
 }
 
-/* rt__epoll_wait: epoll_wait into the buffer (grown to max when memory allows), then translate. */
-static int rt__epoll_wait(void *state, rt_poll_event *events, int max, int timeout_ms)
+/*
+ * rt__epoll_sys_wait: epoll_wait, or epoll_pwait2 when the timeout has a part finer than a ms.
+ * epoll_wait's int ms would round a 300 us wait up to 1 ms; epoll_pwait2 (Linux 5.11) takes a
+ * timespec. Whole-ms, zero and infinite timeouts keep epoll_wait, the call every sanitizer and
+ * every kernel knows. ThreadSanitizer does not intercept epoll_pwait2 (it would miss the
+ * happens-before it draws from epoll_ctl to epoll_wait), so its builds round up instead, as
+ * does a kernel that answers ENOSYS -- remembered, so it is asked only once.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define RT__EPOLL_PWAIT2 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RT__EPOLL_PWAIT2 0
+#endif
+#endif
+#ifndef RT__EPOLL_PWAIT2
+#define RT__EPOLL_PWAIT2 1
+#endif
+static int rt__epoll_sys_wait(int epfd, struct epoll_event *buf, int n, int64_t timeout_ns)
+{
+    static _Atomic int no_pwait2; /* set once a kernel said ENOSYS; a relaxed hint is enough */
+    if (timeout_ns <= 0)
+        return epoll_wait(epfd, buf, n, timeout_ns < 0 ? -1 : 0);
+    if (RT__EPOLL_PWAIT2 && timeout_ns % 1000000 != 0 && !atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+        int got = epoll_pwait2(epfd, buf, n, &ts, NULL);
+        if (got >= 0 || errno != ENOSYS)
+            return got;
+        atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
+    }
+    int64_t ms = (timeout_ns + 999999) / 1000000; /* round up: never return early */
+    return epoll_wait(epfd, buf, n, ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
+/* rt__epoll_wait: wait into the buffer (grown to max when memory allows), then translate. */
+static int rt__epoll_wait(void *state, rt_poll_event *events, int max, int64_t timeout_ns)
 {
     rt__epoll *e = state;
     if (max > e->cap) {
@@ -121,7 +158,7 @@ static int rt__epoll_wait(void *state, rt_poll_event *events, int max, int timeo
             e->cap = max;
         }
     }
-    int n = epoll_wait(e->epfd, e->buf, max < e->cap ? max : e->cap, timeout_ms);
+    int n = rt__epoll_sys_wait(e->epfd, e->buf, max < e->cap ? max : e->cap, timeout_ns);
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
     for (int i = 0; i < n; i++) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 
 #include "rt_alloc.h"
 
@@ -208,10 +209,11 @@ static unsigned rt__poll_translate(short rev)
  * stay ready would otherwise win every time). Entries not collected keep their readiness
  * (LEVEL) or stay armed (ONESHOT: only a reported entry is disarmed), so nothing is lost.
  */
-static int rt__poll_wait(void *state, rt_poll_event *events, int max, int timeout_ms)
+static int rt__poll_wait(void *state, rt_poll_event *events, int max, int64_t timeout_ns)
 {
     rt__poll *s = state;
-    int ready = poll(s->pfds, (nfds_t)s->n, timeout_ms);
+    struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+    int ready = ppoll(s->pfds, (nfds_t)s->n, timeout_ns < 0 ? NULL : &ts, NULL);
     if (ready < 0)
         return errno == EINTR ? 0 : -errno;
     int got = 0;

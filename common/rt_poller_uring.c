@@ -327,18 +327,18 @@ static int64_t rt__uring_now_ns(void)
  * (the removes we submitted complete too), so keep waiting until something is reported or the
  * timeout passes, rather than returning 0 for nothing.
  */
-static int rt__uring_wait(void *state, rt_poll_event *events, int max, int timeout_ms)
+static int rt__uring_wait(void *state, rt_poll_event *events, int max, int64_t timeout_ns)
 {
     rt__uring *u = state;
-    int64_t deadline = timeout_ms > 0 ? rt__uring_now_ns() + (int64_t)timeout_ms * 1000000 : 0;
+    int64_t deadline = timeout_ns > 0 ? rt__uring_now_ns() + timeout_ns : 0;
     for (;;) {
         int err;
-        if (timeout_ms == 0) {
+        if (timeout_ns == 0) {
             /* GETEVENTS even with nothing to submit: it runs pending completion work. */
             err = io_uring_submit_and_get_events(&u->ring);
         } else {
             struct __kernel_timespec ts, *tsp = NULL;
-            if (timeout_ms > 0) {
+            if (timeout_ns > 0) {
                 int64_t left = deadline - rt__uring_now_ns();
                 if (left <= 0)
                     return 0;
@@ -350,7 +350,7 @@ static int rt__uring_wait(void *state, rt_poll_event *events, int max, int timeo
             err = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
         }
         int got = rt__uring_reap(u, events, max);
-        if (got > 0 || timeout_ms == 0 || err == -ETIME || err == -EINTR)
+        if (got > 0 || timeout_ns == 0 || err == -ETIME || err == -EINTR)
             return got;
         if (err < 0 && err != -EBUSY)
             return err;

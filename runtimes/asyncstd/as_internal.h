@@ -223,9 +223,9 @@ void as__reactor_notify(as__reactor *r);
 
 /* as_time.c: the timer half of the reactor */
 /* as__timers_fire: pop every due timer, waking its sleeper; returns the next deadline in the
- * reactor clock's ms (UINT64_MAX if none), the current time in *now_ms and how many fired in
+ * reactor clock's us (UINT64_MAX if none), the current time in *now_us and how many fired in
  * *fired. Takes timers_lock. */
-uint64_t as__timers_fire(as__reactor *r, uint64_t *now_ms, size_t *fired);
+uint64_t as__timers_fire(as__reactor *r, uint64_t *now_us, size_t *fired);
 
 /* as_io.c */
 /* as__io_dispatch: an event from the poller; wake the waiters it concerns and re-arm the fd

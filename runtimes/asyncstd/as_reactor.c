@@ -81,14 +81,15 @@ void as__reactor_notify(as__reactor *r)
     rt_poller_notify(r->poller);
 }
 
-/* as__timeout_ms: how long a blocking turn may wait: until the next deadline, capped. */
-static int as__timeout_ms(uint64_t next, uint64_t now)
+/* as__timeout_ns: how long a blocking turn may wait: until the next deadline (both in us). */
+static int64_t as__timeout_ns(uint64_t next_us, uint64_t now_us)
 {
-    if (next == UINT64_MAX)
+    if (next_us == UINT64_MAX)
         return -1;
-    if (next <= now)
+    if (next_us <= now_us)
         return 0;
-    return next - now > INT_MAX ? INT_MAX : (int)(next - now);
+    uint64_t us = next_us - now_us;
+    return us > (uint64_t)INT64_MAX / 1000 ? INT64_MAX : (int64_t)(us * 1000);
 }
 
 /* as__reactor_turn: see the top of the file. A turn that fired timers does not block: the
@@ -99,10 +100,10 @@ size_t as__reactor_turn(as__reactor *r, int block)
     uint64_t now;
     size_t fired, later = 0;
     uint64_t next = as__timers_fire(r, &now, &fired);
-    int timeout = 0;
+    int64_t timeout = 0;
     if (block && fired == 0 && !atomic_load_explicit(&r->stopping, memory_order_relaxed))
-        timeout = as__timeout_ms(next, now);
-    int n = rt_poller_wait(r->poller, r->events, AS__EVENT_BATCH, timeout);
+        timeout = as__timeout_ns(next, now);
+    int n = rt_poller_wait_ns(r->poller, r->events, AS__EVENT_BATCH, timeout);
     for (int i = 0; i < n; i++)
         as__io_dispatch(r, r->events[i].token, r->events[i].events);
     if (n > 0)

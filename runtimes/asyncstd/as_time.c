@@ -21,9 +21,13 @@
  * timers_lock. Dropping an ARMED sleep cancels its entry at once (O(log n) in the heap),
  * so a cancelled sleep leaves nothing behind -- as_timer_count() is how tests check that.
  *
- * Deadlines are absolute CLOCK_MONOTONIC ns, converted at arming to the heap's unit, whole ms
+ * Deadlines are absolute CLOCK_MONOTONIC ns, converted at arming to the heap's unit, whole us
  * since the reactor's clock origin, ROUNDED UP; the reactor fires an entry when its clock, in
- * ms rounded down, reaches it. Both roundings err late, so no timer ever fires early.
+ * us rounded down, reaches it. Both roundings err late, so no timer ever fires early, and by
+ * at most 2 us. (Whole ms, tk's unit, made a 1 ms sleep here last 1-3 ms: one rounding up at
+ * arming, one in the poller's ms timeout, and a fire check a whole ms late. async-std, which
+ * this mirrors, keeps Instants in ns and waits with a ns timeout; so do we, through
+ * rt_poller_wait_ns. A heap, unlike tk's wheel, costs the same whatever the unit.)
  *
  * When the new entry is the earliest in the heap, whoever waits in the poller computed its
  * timeout from a later deadline; we notify the poller so it recomputes. A later entry needs
@@ -32,12 +36,13 @@
 
 enum { AS__SLEEP_NEW, AS__SLEEP_ARMED, AS__SLEEP_DONE };
 
-/* as__deadline_ms: an absolute ns deadline in the heap's unit (ms since origin, rounded up). */
-static uint64_t as__deadline_ms(const as__reactor *r, uint64_t deadline_ns)
+/* as__deadline_us: an absolute ns deadline in the heap's unit (us since origin, rounded up). */
+static uint64_t as__deadline_us(const as__reactor *r, uint64_t deadline_ns)
 {
     if (deadline_ns <= r->clock.origin_ns)
         return 0;
-    return rt_ns_to_ms_ceil(deadline_ns - r->clock.origin_ns);
+    uint64_t ns = deadline_ns - r->clock.origin_ns;
+    return ns / 1000 + (ns % 1000 != 0);
 }
 
 /* as__sleep_poll: ready once the deadline passed; arms the timer on the first pending poll. */
@@ -58,16 +63,16 @@ static rt_poll as__sleep_poll(rt_future *f, rt_context *cx)
 
     pthread_mutex_lock(&r->timers_lock);
     if (s->state == AS__SLEEP_NEW) {
-        uint64_t ms = as__deadline_ms(r, s->deadline_ns);
+        uint64_t us = as__deadline_us(r, s->deadline_ns);
         uint64_t before = rt_timers_next_deadline(r->timers);
         rt_timer_entry_init(&s->entry, s);
-        if (rt_timers_insert(r->timers, &s->entry, ms) != 0) {
+        if (rt_timers_insert(r->timers, &s->entry, us) != 0) {
             pthread_mutex_unlock(&r->timers_lock);
             rt_panic("as_sleep: out of memory arming a timer");
         }
         s->waker = rt_waker_clone(cx->waker);
         s->state = AS__SLEEP_ARMED;
-        earliest = ms < before;
+        earliest = us < before;
     } else if (s->fired) {
         s->state = AS__SLEEP_DONE;
     } else if (!rt_waker_will_wake(&s->waker, cx->waker)) {
@@ -146,13 +151,14 @@ as_sleep_fut as_sleep(uint64_t ms)
 }
 
 /* as__timers_fire: pop what is due, move the wakers out under the lock, wake them outside. */
-uint64_t as__timers_fire(as__reactor *r, uint64_t *now_ms, size_t *fired)
+uint64_t as__timers_fire(as__reactor *r, uint64_t *now_us, size_t *fired)
 {
     as__wake_buf buf;
     buf.n = 0;
     size_t count = 0;
     pthread_mutex_lock(&r->timers_lock);
-    uint64_t now = rt_clock_update(&r->clock);
+    rt_clock_update(&r->clock);
+    uint64_t now = rt_clock_now_ns(&r->clock) / 1000;
     rt_timer_entry *e;
     while ((e = rt_timers_pop_expired(r->timers, now)) != NULL) {
         as_sleep_fut *s = e->data;
@@ -172,7 +178,7 @@ uint64_t as__timers_fire(as__reactor *r, uint64_t *now_ms, size_t *fired)
     as__wake_buf_flush(&buf);
     if (count > 0)
         atomic_fetch_add_explicit(&r->timers_fired, count, memory_order_relaxed);
-    *now_ms = now;
+    *now_us = now;
     *fired = count;
     return next;
 }

@@ -466,6 +466,38 @@ START_TEST(test_del_then_close_gives_peer_eof)
 }
 END_TEST
 
+/* A ns timeout with a sub-ms part (1.5 ms) is honoured: an idle wait never returns before it
+ * (returning early would make a timer loop spin or fire early). Only the lower bound is
+ * checked -- how late it returns is speed, which the bench measures. */
+START_TEST(test_wait_ns_never_returns_early)
+{
+    rt_poller *p = open_combo(_i);
+    if (p == NULL)
+        return;
+    int sv[2];
+    sockpair(sv);
+    ck_assert_int_eq(rt_poller_add(p, sv[0], RT_READABLE, 43), 0);
+    for (int round = 0; round < 5; round++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        rt_poll_event ev[8];
+        int n = rt_poller_wait_ns(p, ev, 8, 1500000);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        int64_t took = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+        ck_assert_msg(n == 0, "%s: an idle wait reported %d events", label, n);
+        ck_assert_msg(took >= 1500000, "%s: a 1.5 ms wait returned after %lld ns", label,
+                      (long long)took);
+    }
+    put(sv[1]);
+    rt_poll_event ev[8];
+    ck_assert_int_eq(rt_poller_wait_ns(p, ev, 8, (int64_t)GUARD_MS * 1000000), 1);
+    ck_assert_uint_eq(ev[0].token, 43);
+    rt_poller_free(p);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("poller");
@@ -485,6 +517,7 @@ int main(void)
     tcase_add_loop_test(tc, test_pipe_hangup_and_error, 0, NCOMBOS);
     tcase_add_loop_test(tc, test_many_fds_small_batches, 0, NCOMBOS);
     tcase_add_loop_test(tc, test_del_then_close_gives_peer_eof, 0, NCOMBOS);
+    tcase_add_loop_test(tc, test_wait_ns_never_returns_early, 0, NCOMBOS);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
