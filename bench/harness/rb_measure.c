@@ -35,13 +35,17 @@ static double rb__mem_available(void)
     return kib < 0 ? -1 : kib * 1024.0;
 }
 
-/* rb__fits_fds: bench.c's own rule, 2n + 50 descriptors, against the hard limit. */
+/* rb__fits_fds: bench.c's own rule, 2n + 50 descriptors, against the hard limit -- raised
+ * first when we may (root with CAP_SYS_RESOURCE), so the children inherit the higher limit. */
 static int rb__fits_fds(const rb_case *c, char *why, size_t n)
 {
     struct rlimit rl;
     double need = 2 * rb_plan_param(c->params, "n") + 50;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max == RLIM_INFINITY ||
         need <= (double)rl.rlim_max)
+        return 1;
+    struct rlimit more = { .rlim_cur = rl.rlim_cur, .rlim_max = (rlim_t)need };
+    if (setrlimit(RLIMIT_NOFILE, &more) == 0)
         return 1;
     snprintf(why, n, "bench_c needs %.0f descriptors but the hard RLIMIT_NOFILE is %llu "
              "(raising it needs root with CAP_SYS_RESOURCE: ulimit -Hn)", need,

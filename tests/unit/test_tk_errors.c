@@ -11,22 +11,7 @@
 #include "tk_internal.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
-
-/* build_with: a runtime of the given flavour with the chosen drivers. */
-static tk_runtime *build_with(tk_flavor flavor, unsigned workers, int io, int time)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    if (io)
-        tk_builder_enable_io(&b);
-    if (time)
-        tk_builder_enable_time(&b);
-    if (workers)
-        tk_builder_worker_threads(&b, workers);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
+#include "tk_testkit.h"
 
 /* ---- futures that fail in the ways the tests need ------------------------------------------ */
 enum {

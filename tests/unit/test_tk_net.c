@@ -29,27 +29,7 @@
 #include "tk_net.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
-
-/* build: a runtime of the given flavour; io/time as asked, two workers for multi_thread. */
-static tk_runtime *build_with(tk_flavor flavor, int io, int time)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    if (io)
-        tk_builder_enable_io(&b);
-    if (time)
-        tk_builder_enable_time(&b);
-    tk_builder_worker_threads(&b, 2);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
-
-/* build: IO and time enabled. */
-static tk_runtime *build(tk_flavor flavor)
-{
-    return build_with(flavor, 1, 1);
-}
+#include "tk_testkit.h"
 
 /* xorshift32: the tests' deterministic randomness. */
 static uint32_t xorshift(uint32_t *s)
@@ -318,7 +298,7 @@ START_TEST(test_edge_never_lost)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
         for (int tcp = 0; tcp < 2; tcp++) {
-            tk_runtime *rt = build((tk_flavor)flavor);
+            tk_runtime *rt = build((tk_flavor)flavor, 2);
             peer_thread peer = { .seed = 0x9e3779b9u + (uint32_t)(flavor * 2 + tcp) };
             stress_main m;
             memset(&m, 0, sizeof m);
@@ -416,7 +396,7 @@ START_TEST(test_edge_during_syscall_kept)
 {
     /* multi_thread: the main future runs on this thread while an idle worker sleeps in the
      * driver, so the dispatch really happens concurrently with our "read". */
-    tk_runtime *rt = build(TK_MULTI_THREAD);
+    tk_runtime *rt = build(TK_MULTI_THREAD, 2);
     race_main m;
     memset(&m, 0, sizeof m);
     m.base.vtable = &race_main_vtable;
@@ -555,7 +535,7 @@ START_TEST(test_free_with_open_sockets)
     int before = count_fds();
     for (int flavor = 0; flavor < 2; flavor++) {
         _Atomic int drops = 0;
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         ck_assert_int_gt(count_fds(), before); /* the runtime's epoll and eventfd */
         leave_main m = { .base = { &leave_main_vtable }, .drops = &drops,
                          .full_port = ntohs(a.sin_port) };
@@ -663,7 +643,7 @@ static const rt_future_vtable coop_main_vtable = { coop_main_poll, NULL, "coop_m
 /* test_coop_budget_on_ready_socket: the budget makes a ready reader yield. */
 START_TEST(test_coop_budget_on_ready_socket)
 {
-    tk_runtime *rt = build(TK_CURRENT_THREAD);
+    tk_runtime *rt = build(TK_CURRENT_THREAD, 2);
     coop_main m;
     memset(&m, 0, sizeof m);
     m.base.vtable = &coop_main_vtable;
@@ -732,7 +712,7 @@ static const rt_future_vtable udp_main_vtable = { udp_main_poll, NULL, "udp_main
 /* udp_io_disabled: a runtime with only time enabled runs udp_main. */
 static void udp_io_disabled(void)
 {
-    tk_runtime *rt = build_with(TK_CURRENT_THREAD, 0, 1);
+    tk_runtime *rt = build_with(TK_CURRENT_THREAD, 2, 0, 1);
     udp_main m = { { &udp_main_vtable } };
     tk_runtime_block_on(rt, &m.base);
 }

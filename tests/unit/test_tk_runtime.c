@@ -14,19 +14,7 @@
 #include "tk_blocking.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
-
-/* build: a runtime of the given flavour with everything enabled. */
-static tk_runtime *build(tk_flavor flavor, unsigned workers)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
-    if (workers)
-        tk_builder_worker_threads(&b, workers);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
+#include "tk_testkit.h"
 
 /* ---- a main future that sleeps ----------------------------------------------------------- */
 typedef struct sleeper {

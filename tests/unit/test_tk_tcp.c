@@ -13,18 +13,7 @@
 #include "tk_net.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
-
-/* build: a runtime of the given flavour with IO and time, two workers for multi_thread. */
-static tk_runtime *build(tk_flavor flavor)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
-    tk_builder_worker_threads(&b, 2);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
+#include "tk_testkit.h"
 
 /* pattern: the byte at offset i of stream `seed`, so every byte checks where it belongs. */
 static unsigned char pattern(unsigned seed, size_t i)
@@ -267,7 +256,7 @@ static const rt_future_vtable echo_main_vtable = { echo_main_poll, NULL, "echo_m
 START_TEST(test_echo_both_flavours)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         echo_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &echo_main_vtable;
@@ -377,7 +366,7 @@ static const rt_future_vtable big_main_vtable = { big_main_poll, NULL, "big_main
 START_TEST(test_big_transfer_both_ways)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         big_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &big_main_vtable;
@@ -528,7 +517,7 @@ static const rt_future_vtable reset_main_vtable = { reset_main_poll, NULL, "rese
 START_TEST(test_peer_reset)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         reset_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &reset_main_vtable;
@@ -578,7 +567,7 @@ START_TEST(test_connect_refused)
     socklen_t len = sizeof a;
     ck_assert_int_eq(getsockname(holder, (struct sockaddr *)&a, &len), 0);
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         refuse_main m = { .base = { &refuse_main_vtable }, .port = ntohs(a.sin_port) };
         tk_runtime_block_on(rt, &m.base);
         tk_runtime_free(rt);
@@ -633,7 +622,7 @@ static const rt_future_vtable many_main_vtable = { many_main_poll, NULL, "many_m
 START_TEST(test_many_connections)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         many_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &many_main_vtable;
@@ -702,7 +691,7 @@ static const rt_future_vtable emfile_main_vtable = { emfile_main_poll, NULL, "em
 START_TEST(test_accept_emfile)
 {
     /* current_thread: no other thread may be opening descriptors while the limit is low */
-    tk_runtime *rt = build(TK_CURRENT_THREAD);
+    tk_runtime *rt = build(TK_CURRENT_THREAD, 2);
     emfile_main m;
     memset(&m, 0, sizeof m);
     m.base.vtable = &emfile_main_vtable;
@@ -751,7 +740,7 @@ static const rt_future_vtable v6_main_vtable = { v6_main_poll, NULL, "v6_main" }
 /* test_ipv6_echo: the address family follows the host string. */
 START_TEST(test_ipv6_echo)
 {
-    tk_runtime *rt = build(TK_MULTI_THREAD);
+    tk_runtime *rt = build(TK_MULTI_THREAD, 2);
     v6_main m;
     memset(&m, 0, sizeof m);
     m.base.vtable = &v6_main_vtable;

@@ -11,21 +11,9 @@
 #include "tk_internal.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
+#include "tk_testkit.h"
 
 #define MS 1000000ull
-
-/* build: a runtime of the given flavour with IO and time enabled. */
-static tk_runtime *build(tk_flavor flavor, unsigned workers)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
-    if (workers)
-        tk_builder_worker_threads(&b, workers);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
 
 /* wheel_count: timer entries in the runtime's wheel right now (white-box, under its lock). */
 static size_t wheel_count(tk_runtime *rt)

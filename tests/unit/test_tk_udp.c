@@ -10,18 +10,7 @@
 #include "tk_net.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
-
-/* build: a runtime of the given flavour with IO and time, two workers for multi_thread. */
-static tk_runtime *build(tk_flavor flavor)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
-    tk_builder_worker_threads(&b, 2);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
+#include "tk_testkit.h"
 
 /* ---- a responder task: answer each datagram to its sender, upper-cased, n times ---------- */
 typedef struct responder {
@@ -141,7 +130,7 @@ static const rt_future_vtable dgram_main_vtable = { dgram_main_poll, NULL, "dgra
 START_TEST(test_send_to_recv_from_both_flavours)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         dgram_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &dgram_main_vtable;
@@ -257,7 +246,7 @@ static const rt_future_vtable conn_main_vtable = { conn_main_poll, NULL, "conn_m
 START_TEST(test_connected_both_flavours)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         conn_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &conn_main_vtable;

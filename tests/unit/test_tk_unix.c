@@ -12,18 +12,7 @@
 #include "rt_testkit.h"
 #include "tk_net.h"
 #include "tk_runtime.h"
-
-/* build: a runtime of the given flavour with IO and time, two workers for multi_thread. */
-static tk_runtime *build(tk_flavor flavor)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
-    tk_builder_worker_threads(&b, 2);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
+#include "tk_testkit.h"
 
 /* sock_path: a fresh path for this process; any stale file from an earlier run is removed. */
 static void sock_path(char *buf, size_t len, int n)
@@ -184,7 +173,7 @@ static const rt_future_vtable pair_main_vtable = { pair_main_poll, NULL, "pair_m
 START_TEST(test_pair_echo_both_flavours)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         pair_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &pair_main_vtable;
@@ -277,7 +266,7 @@ static const rt_future_vtable path_main_vtable = { path_main_poll, NULL, "path_m
 START_TEST(test_listener_on_path_both_flavours)
 {
     for (int flavor = 0; flavor < 2; flavor++) {
-        tk_runtime *rt = build((tk_flavor)flavor);
+        tk_runtime *rt = build((tk_flavor)flavor, 2);
         path_main m;
         memset(&m, 0, sizeof m);
         m.base.vtable = &path_main_vtable;
@@ -336,7 +325,7 @@ static const rt_future_vtable life_main_vtable = { life_main_poll, NULL, "life_m
 /* test_stream_lifetime: what a stream does at the edges of its life. */
 START_TEST(test_stream_lifetime)
 {
-    tk_runtime *rt = build(TK_CURRENT_THREAD);
+    tk_runtime *rt = build(TK_CURRENT_THREAD, 2);
     life_main m;
     memset(&m, 0, sizeof m);
     m.base.vtable = &life_main_vtable;

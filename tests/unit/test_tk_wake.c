@@ -11,24 +11,12 @@
 #include "rt_testkit.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
+#include "tk_testkit.h"
 
 /*
  * A lost wake does not fail an assertion: it hangs, because the task that missed its wake is
  * never polled again. Check's timeout turns that hang into a failure.
  */
-
-/* build: a runtime of the given flavour with IO and time enabled. */
-static tk_runtime *build(tk_flavor flavor, unsigned workers)
-{
-    tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
-                                               : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
-    if (workers)
-        tk_builder_worker_threads(&b, workers);
-    tk_runtime *rt = NULL;
-    ck_assert_int_eq(tk_builder_build(&b, &rt), 0);
-    return rt;
-}
 
 /* ---- a wake point: the waiter arms it, a foreign thread fires it ------------------------- */
 enum { IDLE, WAITING, FIRED };

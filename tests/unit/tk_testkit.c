@@ -6,9 +6,18 @@
 /* build: a runtime of the given flavour with IO and time enabled. */
 tk_runtime *build(tk_flavor flavor, unsigned workers)
 {
+    return build_with(flavor, workers, 1, 1);
+}
+
+/* build_with: a runtime with only the drivers asked for; the build must succeed. */
+tk_runtime *build_with(tk_flavor flavor, unsigned workers, int io, int time)
+{
     tk_builder b = flavor == TK_CURRENT_THREAD ? tk_builder_new_current_thread()
                                                : tk_builder_new_multi_thread();
-    tk_builder_enable_all(&b);
+    if (io)
+        tk_builder_enable_io(&b);
+    if (time)
+        tk_builder_enable_time(&b);
     if (workers)
         tk_builder_worker_threads(&b, workers);
     tk_runtime *rt = NULL;

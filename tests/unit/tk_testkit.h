@@ -25,6 +25,8 @@ typedef struct slot_wait {
 
 /* build: a runtime of the given flavour with IO and time enabled (workers 0: the default). */
 tk_runtime *build(tk_flavor flavor, unsigned workers);
+/* build_with: the same with each driver chosen (io, time: 0 or 1), for the no-driver errors. */
+tk_runtime *build_with(tk_flavor flavor, unsigned workers, int io, int time);
 /* slot_init: not fired, nobody waiting. */
 void slot_init(slot *s);
 /* slot_fire: set the flag, then wake the waiter outside the lock (a wake may run code). */
