@@ -48,52 +48,44 @@ static int as__would_block(void)
     return e == EINTR ? 0 : -e;
 }
 
+/* as__once_poll: the one-call loop shared by as_read and as_write (dir picks the call; a
+ * write never writes into buf, so casting its const away for the shared signature is safe). */
+static rt_poll as__once_poll(as__io_op *op, int dir, void *buf, size_t len, ssize_t *result,
+                             int *err_out, rt_context *cx)
+{
+    if (op->finished)
+        return RT_READY;
+    int err = as__io_op_begin(op);
+    if (err != 0)
+        return as__finish(op, result, err_out, err);
+    for (;;) {
+        ssize_t n = dir == AS__DIR_READ ? as__sys_read(op->io, buf, len)
+                                        : as__sys_write(op->io, buf, len);
+        if (n >= 0)
+            return as__finish(op, result, err_out, n);
+        int wb = as__would_block();
+        if (wb < 0)
+            return as__finish(op, result, err_out, wb);
+        if (wb == 0)
+            continue;
+        if ((err = as__io_op_wait(op, dir, cx)) != 0)
+            return as__finish(op, result, err_out, err);
+        return RT_PENDING;
+    }
+}
+
 /* as__read_poll: one read. */
 static rt_poll as__read_poll(rt_future *f, rt_context *cx)
 {
     as_read_fut *r = (as_read_fut *)f;
-    if (r->op.finished)
-        return RT_READY;
-    int err = as__io_op_begin(&r->op);
-    if (err != 0)
-        return as__finish(&r->op, &r->result, &r->err, err);
-    for (;;) {
-        ssize_t n = as__sys_read(r->op.io, r->buf, r->len);
-        if (n >= 0)
-            return as__finish(&r->op, &r->result, &r->err, n);
-        int wb = as__would_block();
-        if (wb < 0)
-            return as__finish(&r->op, &r->result, &r->err, wb);
-        if (wb == 0)
-            continue;
-        if ((err = as__io_op_wait(&r->op, AS__DIR_READ, cx)) != 0)
-            return as__finish(&r->op, &r->result, &r->err, err);
-        return RT_PENDING;
-    }
+    return as__once_poll(&r->op, AS__DIR_READ, r->buf, r->len, &r->result, &r->err, cx);
 }
 
 /* as__write_poll: one write. */
 static rt_poll as__write_poll(rt_future *f, rt_context *cx)
 {
     as_write_fut *w = (as_write_fut *)f;
-    if (w->op.finished)
-        return RT_READY;
-    int err = as__io_op_begin(&w->op);
-    if (err != 0)
-        return as__finish(&w->op, &w->result, &w->err, err);
-    for (;;) {
-        ssize_t n = as__sys_write(w->op.io, w->buf, w->len);
-        if (n >= 0)
-            return as__finish(&w->op, &w->result, &w->err, n);
-        int wb = as__would_block();
-        if (wb < 0)
-            return as__finish(&w->op, &w->result, &w->err, wb);
-        if (wb == 0)
-            continue;
-        if ((err = as__io_op_wait(&w->op, AS__DIR_WRITE, cx)) != 0)
-            return as__finish(&w->op, &w->result, &w->err, err);
-        return RT_PENDING;
-    }
+    return as__once_poll(&w->op, AS__DIR_WRITE, (void *)w->buf, w->len, &w->result, &w->err, cx);
 }
 
 /* as__read_exact_poll: read until full; EOF before that is AS_UNEXPECTED_EOF. */
