@@ -108,6 +108,7 @@ static rt_blocking_plan rt__top_up(const rt_blocking_config *cfg, const rt_block
     return plan;
 }
 
+// region: plan-submit
 /* rt_blocking_plan_submit: tokio: wake one idle thread, else start one; blocking: top up. */
 rt_blocking_plan rt_blocking_plan_submit(const rt_blocking_config *cfg,
                                          const rt_blocking_counts *c)
@@ -125,6 +126,7 @@ rt_blocking_plan rt_blocking_plan_submit(const rt_blocking_config *cfg,
      */
     return rt__top_up(cfg, c, wake);
 }
+// endregion
 
 /* rt_blocking_plan_dequeue: blocking crate only: a thread taking a job re-checks the shortfall. */
 rt_blocking_plan rt_blocking_plan_dequeue(const rt_blocking_config *cfg,

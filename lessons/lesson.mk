@@ -20,6 +20,8 @@
 #   make grade-all       every solution must pass its grader, every untouched exercise must fail
 #                        it (a grader that cannot fail is a defect); one line per lesson
 #   make check-excerpts  every README excerpt equals the tagged source region it quotes
+#   make check-mixing    lesson 12's demos (which fail on purpose) exit with the right code and
+#                        message, each within 10 s
 #
 # Build products go to $(BUILD)/lessons/ (the normal build) or $(BUILD)/<variant>/lessons/,
 # like the examples; nothing is written into the source tree.
@@ -91,7 +93,7 @@ LESSON_ALL_DEMOS   := $(foreach l,$(LESSON_ALL),$(call lesson_demos,$(l)))
 LESSON_ALL_GRADERS := $(foreach l,$(LESSON_ALL),$(call lesson_graders,$(l)))
 
 # --- the targets -----------------------------------------------------------------------------
-.PHONY: lesson grade lessons grade-all check-excerpts
+.PHONY: lesson grade lessons grade-all check-excerpts check-mixing
 
 lesson: $(if $(LESSON_SEL),$(call lesson_demos,$(LESSON_SEL)))
 	$(lesson_require)
@@ -112,3 +114,8 @@ grade-all: $(LESSON_ALL_GRADERS)
 
 check-excerpts:
 	@$(LESSON_TOOLS)/check_excerpts.sh $(EXCERPT_DOCS)
+
+# Lesson 12's demos panic, deadlock and block on purpose: check each one's exit code and key
+# message, and that it ends within 10 s.
+check-mixing: $(call lesson_demos,12-mixing-runtimes)
+	@LESSON_RUN="$(LESSON_RUN)" $(LESSON_TOOLS)/check_mixing.sh $(LESSON_OUT)

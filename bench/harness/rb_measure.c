@@ -142,6 +142,7 @@ static int rb__case(const rb_env *e, rb_results *res, size_t i, double timeout, 
         rb_progress_skip_rest(pg, i, 1);
         return 0;
     }
+    // region: repetitions
     int runs = plan->warmup + plan->reps;
     for (int k = 0; k < runs; k++) {
         int measured = k - plan->warmup;
@@ -165,6 +166,7 @@ static int rb__case(const rb_env *e, rb_results *res, size_t i, double timeout, 
         for (int m = 0; measured >= 0 && m < row->c->w->nmetrics; m++)
             samples[(size_t)m * (size_t)plan->reps + (size_t)measured] = run.values[m];
     }
+    // endregion
     row->seconds = rb_now() - start;
     return rb__finish_row(row, samples, plan->reps);
 }

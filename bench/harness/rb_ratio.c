@@ -29,6 +29,7 @@ static const rb_row *rb__best_cloop(const rb_results *r, const rb_row *row, int 
     return best;
 }
 
+// region: reference
 /* rb_ratio_reference: the five rules of rb_ratio.h, in order. */
 const rb_row *rb_ratio_reference(const rb_results *r, const rb_row *row, int metric)
 {
@@ -49,6 +50,7 @@ const rb_row *rb_ratio_reference(const rb_results *r, const rb_row *row, int met
         return rb__ok_metric(row, metric) ? row : NULL;
     return rb__best_cloop(r, row, metric);
 }
+// endregion
 
 /* rb_ratio_compute: one pass over the OK rows; the references are read, never written. */
 void rb_ratio_compute(rb_results *r)
@@ -82,6 +84,7 @@ double rb_ratio_between(const rb_results *r, const rb_workload *w, int variant, 
     return ra->stat[metric].median / rbw->stat[metric].median;
 }
 
+// region: advantage
 /* rb_ratio_advantage: the quotient turned so that "more is better" for every metric. */
 double rb_ratio_advantage(const rb_results *r, const rb_workload *w, int variant, int metric,
                           const rb_runtime *a, const rb_runtime *b)
@@ -91,6 +94,7 @@ double rb_ratio_advantage(const rb_results *r, const rb_workload *w, int variant
         return NAN;
     return w->metrics[metric].dir == RB_LOWER_BETTER ? 1.0 / q : q;
 }
+// endregion
 
 /* rb_ratio_rule_text: the rules in one sentence, shared by the report and the plots' captions. */
 const char *rb_ratio_rule_text(void)

@@ -32,6 +32,7 @@ static int rb__line(const rb_results *r, const rb_workload *w, const rb_runtime 
     return 0;
 }
 
+// region: compare
 /* rb_seed_compare: one vote per workload, so bench_c's six lines do not outvote the rest. */
 int rb_seed_compare(const rb_results *r, const rb_runtime *a, const rb_runtime *b, int *a_wins,
                     int *b_wins, int *ties, double *typical)
@@ -56,6 +57,7 @@ int rb_seed_compare(const rb_results *r, const rb_runtime *a, const rb_runtime *
     *typical = n && rb_stats_compute(adv, n, &st) == 0 ? st.median : NAN;
     return n;
 }
+// endregion
 
 /* rb__cell: the Performance cell for one pair: wins, losses, ties and the median gap. */
 static void rb__cell(const rb_results *r, const char *an, const char *bn, char *out, size_t n)

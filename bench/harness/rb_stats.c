@@ -15,6 +15,7 @@ static int rb__cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+// region: compute
 /* rb_stats_compute: sort a copy; the inputs are a few dozen values, so O(n log n) is nothing. */
 int rb_stats_compute(const double *values, int n, rb_stat *out)
 {
@@ -35,3 +36,4 @@ int rb_stats_compute(const double *values, int n, rb_stat *out)
     rt_free(v);
     return 0;
 }
+// endregion

@@ -33,6 +33,7 @@ typedef struct as__blocking_job {
     rt_waker waker;         /* under lock */
 } as__blocking_job;
 
+// region: pool
 /* as__blocking_pool_new: async-std's settings. */
 rt_blocking_pool *as__blocking_pool_new(void)
 {
@@ -44,6 +45,7 @@ rt_blocking_pool *as__blocking_pool_new(void)
     };
     return rt_blocking_pool_new(&cfg);
 }
+// endregion
 
 /* as__job_unref: the last reference frees the job (and a result nobody took). */
 static void as__job_unref(as__blocking_job *job)

@@ -129,6 +129,7 @@ int as__reactor_try_turn(as__reactor *r)
     return 1;
 }
 
+// region: io-main
 /* as__io_main: the as-io thread, async-io's main_loop (see the top of the file). */
 static void *as__io_main(void *arg)
 {
@@ -169,6 +170,7 @@ static void *as__io_main(void *arg)
     }
     return NULL;
 }
+// endregion
 
 /* as__reactor_start: the as-io thread. */
 int as__reactor_start(as__reactor *r)

@@ -177,6 +177,7 @@ fail_rt:
     fprintf(stderr, "as: the runtime could not start: %s\n", strerror(-as__start_err));
 }
 
+// region: lazy-start
 /* as__rt: one acquire load once started; the first callers meet in pthread_once. */
 as__runtime *as__rt(void)
 {
@@ -186,6 +187,7 @@ as__runtime *as__rt(void)
     pthread_once(&as__once, as__start);
     return atomic_load_explicit(&as__global, memory_order_acquire);
 }
+// endregion
 
 /* as__rt_peek: the runtime if it is running, without starting it. */
 as__runtime *as__rt_peek(void)

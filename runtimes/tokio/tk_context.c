@@ -47,6 +47,7 @@ void tk_enter_guard_drop(tk_enter_guard *g)
     tk__context_tls.handle = g->previous;
 }
 
+// region: leaf
 /* tk__handle_for_leaf: the reactor check every tk leaf future does on its first poll. */
 tk_handle *tk__handle_for_leaf(void)
 {
@@ -55,6 +56,7 @@ tk_handle *tk__handle_for_leaf(void)
         rt_panic(TK_MSG_NO_REACTOR);
     return h;
 }
+// endregion
 
 /* tk__driver_for_io: the IO driver of the current runtime, or tokio's panic. */
 tk__driver *tk__driver_for_io(void)

@@ -96,6 +96,7 @@ fail_rt:
     return rc;
 }
 
+// region: runtime-new
 /* tk_runtime_new: Runtime::new().unwrap(). */
 tk_runtime *tk_runtime_new(void)
 {
@@ -107,7 +108,9 @@ tk_runtime *tk_runtime_new(void)
         rt_panic("failed to build the tk runtime: %s", strerror(-rc));
     return rt;
 }
+// endregion
 
+// region: block-on
 /* tk_runtime_block_on: enter, run the flavour's loop, leave -- also when the future panics,
  * so that a panic caught further out does not leave this thread marked as inside a runtime. */
 void tk_runtime_block_on(tk_runtime *rt, rt_future *future)
@@ -140,6 +143,7 @@ void tk_runtime_block_on(tk_runtime *rt, rt_future *future)
     ctx->entered = false;
     rt__panic_at(frame.file, frame.line, "%s", frame.message);
 }
+// endregion
 
 /* tk_spawn_on: a task on h, with the flavour's schedule hook. */
 int tk_spawn_on(tk_handle *h, const rt_future *future, size_t size, tk_join_handle *out)
