@@ -1,4 +1,4 @@
-# Makefile: the toolkit's one entry point -- all, deps, bench, test, examples, lessons, clean (later: docs).
+# Makefile: the toolkit's one entry point -- all, deps, bench, test, examples, lessons, docs, clean.
 #
 # Everything builds out of tree into build/<variant>/, where <variant> is one of
 #   normal  -O2, the build people run and benchmark;
@@ -82,6 +82,10 @@ DEPS := \
   "command -v gnuplot"                 gnuplot-nox \
   "command -v wrk"                     wrk \
   "command -v spin"                    spin \
+  "command -v python3"                 python3 \
+  "command -v cmark-gfm"               cmark-gfm \
+  "command -v chromium"                chromium \
+  "test -d /usr/share/fonts/truetype/dejavu" fonts-dejavu-core \
   "ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" libclang-rt-14-dev \
   "! command -v cargo || ls -d /usr/share/cargo/registry/tokio-1.* /usr/share/cargo/registry/async-std-1.*" \
                                        "librust-tokio-dev librust-async-std-dev"
@@ -107,6 +111,10 @@ help:
 	@echo "make lesson N=03  build and run lesson 03's demos; make grade N=03 grades lessons/03-*/exercise.c"
 	@echo "make lessons    run every lesson's demos; make grade-all: solutions pass, untouched exercises fail"
 	@echo "make deps       check the Debian packages this needs; as root, install the missing ones"
+	@echo "make docs       the annotated source, lessons and bench report as a site in build/docs/;"
+	@echo "                make docs-check loads every page in headless Chromium (links, images, errors)"
+	@echo "make test-load  10,000 connections per flavour's echo server, every byte checked, then SIGTERM"
+	@echo "make soak       every API mixed for SOAK_SECONDS (300); RSS and fds must stay flat"
 	@echo "make clean      remove build/"
 
 # deps: idempotent; checks every need, installs what is missing as root, else says what to run.
@@ -138,11 +146,14 @@ test: deps
 	@rc=0; for v in normal asan tsan; do \
 	  $(MAKE) --no-print-directory test-variant VARIANT=$$v || rc=1; done; \
 	$(MAKE) --no-print-directory bench-smoke || rc=1; \
+	$(MAKE) --no-print-directory test-load || rc=1; \
 	$(MAKE) --no-print-directory check-excerpts || rc=1; \
 	$(MAKE) --no-print-directory grade-all VARIANT=normal || rc=1; \
+	$(MAKE) --no-print-directory check-mixing VARIANT=normal || rc=1; \
+	$(MAKE) --no-print-directory docs-check || rc=1; \
 	$(MAKE) --no-print-directory test-fuzz || rc=1; \
 	$(MAKE) --no-print-directory test-model || rc=1; \
-	tests/tools/summary.sh $(BUILD) normal asan tsan smoke || rc=1; exit $$rc
+	tests/tools/summary.sh $(BUILD) normal asan tsan smoke load docs-check || rc=1; exit $$rc
 
 # test-fuzz: the libFuzzer targets (HTTP parser, timers differentially, the local ring), each
 # FUZZ_SECONDS (60) from a copy of tests/fuzz/corpus; FUZZ_SECONDS=0 only replays the corpus.
@@ -192,7 +203,12 @@ include bench/harness/build.mk
 
 # The lessons: lesson N=.., grade N=.., lessons, grade-all, check-excerpts.
 include lessons/lesson.mk
-lesson grade lessons grade-all check-excerpts: deps
+lesson grade lessons grade-all check-excerpts check-mixing: deps
+include docs/tools/docs.mk
+
+# Hardening: the 10k-connection load test (in make test) and the soak (not in CI).
+include tests/load/load.mk
+include tests/soak/soak.mk
 
 # --- rules -----------------------------------------------------------------------------------
 $(B)/obj/%.o: %.c

@@ -129,6 +129,23 @@ static int rt__heap_reserve(rt_timers *t)
     return 0;
 }
 
+/* rt__heap_shrink: after a removal, give back half the array once three quarters of it is
+ * empty, so a storm of a million timers does not pin 8 MiB for the rest of the process. The
+ * gap between growing at full and shrinking at a quarter means no size makes it flip-flop,
+ * and each halving is paid for by the removals since the last resize: still O(1) amortised.
+ * A failed realloc is harmless: the larger array simply stays. */
+static void rt__heap_shrink(rt__heap *h)
+{
+    if (h->cap <= RT__HEAP_INITIAL || h->len >= h->cap / 4)
+        return;
+    size_t cap = h->cap / 2;
+    rt_timer_entry **items = rt_realloc(h->items, cap * sizeof *items);
+    if (items == NULL)
+        return;
+    h->items = items;
+    h->cap = cap;
+}
+
 /* rt__heap_insert: appends e as a leaf and sifts it up; O(log n). Room was reserved. */
 static void rt__heap_insert(rt_timers *t, rt_timer_entry *e)
 {
@@ -143,6 +160,7 @@ static void rt__heap_cancel(rt_timers *t, rt_timer_entry *e)
 {
     rt__heap *h = rt__heap_of(t);
     rt__heap_remove_at(h, e->heap_index);
+    rt__heap_shrink(h);
 }
 
 /* rt__heap_next_deadline: the root's deadline, exact; UINT64_MAX if empty. */
@@ -160,6 +178,7 @@ static rt_timer_entry *rt__heap_pop_expired(rt_timers *t, uint64_t now_ms)
         return NULL;
     rt_timer_entry *e = h->items[0];
     rt__heap_remove_at(h, 0);
+    rt__heap_shrink(h);
     return e;
 }
 

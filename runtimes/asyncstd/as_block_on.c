@@ -301,11 +301,31 @@ static void as__note_nesting(const char *where)
                   where, name);
 }
 
+/* as__block_on_leave: undo what as_block_on set up for one level: the reactor's count, the
+ * depth (the outermost level also cancels the thread's local tasks), the level record. */
+static void as__block_on_leave(as__runtime *rt, as__thread_ctx *ctx, as__level *lv)
+{
+    atomic_fetch_sub_explicit(&rt->reactor.block_on_count, 1, memory_order_acq_rel);
+    rt_parker_unpark(&rt->reactor.io_parker);
+
+    if (--ctx->depth == 0) {
+        /* The outermost call is over: local tasks do not outlive it (async-std keeps them for
+         * the next block_on on this thread; we cancel them, so that nothing runs unseen). */
+        rt_task_list_close_and_shutdown(&ctx->tasks);
+        as__ctx_drain(ctx);
+        rt_task_list_destroy(&ctx->tasks);
+        if (rt_task_list_init(&ctx->tasks) != 0)
+            rt_panic("as_block_on: cannot reset the thread's task list");
+    }
+    as__level_release(lv);
+}
+
 /* as_block_on: see the top of the file. */
 void as_block_on(rt_future *future)
 {
     as__runtime *rt = as__rt_or_panic("as_block_on");
-    as__thread_ctx *ctx = as__ctx_get(rt);
+    /* volatile: read after a longjmp back into this frame (see the catch frame below). */
+    as__thread_ctx *volatile ctx = as__ctx_get(rt);
     as__worker *worker = as__current_worker();
     if (ctx->depth > 0)
         as__note_nesting("inside another as_block_on");
@@ -326,6 +346,17 @@ void as_block_on(rt_future *future)
     atomic_fetch_add_explicit(&rt->reactor.block_on_count, 1, memory_order_acq_rel);
     rt_waker waker = { .vtable = &as__level_waker_vtable, .data = lv };
     rt_context cx = { .waker = &waker };
+    /* A panic in the main future goes on to our caller, as in Rust -- but first this level is
+     * left as a return would leave it. Without that, lv leaked and the thread stayed "inside"
+     * a block_on for good: the next call took itself for a nested one and never cancelled its
+     * local tasks, and the reactor went on counting a block_on that was gone. (Tasks cannot
+     * get here: each poll of theirs has its own catch frame in the task harness.) */
+    rt_panic_frame frame;
+    rt_panic_push(&frame);
+    if (setjmp(frame.env) != 0) {
+        as__block_on_leave(rt, ctx, lv);
+        rt__panic_at(frame.file, frame.line, "%s", frame.message);
+    }
     for (;;) {
         if (atomic_exchange_explicit(&lv->woken, 0, memory_order_acq_rel) &&
             rt_future_poll(future, &cx) == RT_READY)
@@ -337,17 +368,6 @@ void as_block_on(rt_future *future)
             continue;
         as__idle(&rt->reactor, ctx, lv, worker != NULL);
     }
-    atomic_fetch_sub_explicit(&rt->reactor.block_on_count, 1, memory_order_acq_rel);
-    rt_parker_unpark(&rt->reactor.io_parker);
-
-    if (--ctx->depth == 0) {
-        /* The outermost call is over: local tasks do not outlive it (async-std keeps them for
-         * the next block_on on this thread; we cancel them, so that nothing runs unseen). */
-        rt_task_list_close_and_shutdown(&ctx->tasks);
-        as__ctx_drain(ctx);
-        rt_task_list_destroy(&ctx->tasks);
-        if (rt_task_list_init(&ctx->tasks) != 0)
-            rt_panic("as_block_on: cannot reset the thread's task list");
-    }
-    as__level_release(lv);
+    rt_panic_pop(&frame);
+    as__block_on_leave(rt, ctx, lv);
 }

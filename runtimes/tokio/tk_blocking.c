@@ -1,5 +1,7 @@
 /* tk_blocking.c: spawn_blocking -- run a blocking function on the pool, await it like a task. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "rt_alloc.h"
 #include "tk_blocking.h"
@@ -47,20 +49,30 @@ static void tk__blocking_cancel(void *arg)
     rt_task_shutdown((rt_task *)arg);
 }
 
+// region: schedule
 /* tk__blocking_schedule: "schedule" means "hand to the pool". If the pool refuses (shutdown,
  * out of memory, no thread could be started) the task is cancelled, and its JoinHandle says so. */
 static void tk__blocking_schedule(rt_task *task)
 {
     tk_handle *h = task->scheduler;
-    if (rt_blocking_pool_submit(h->blocking, tk__blocking_run, tk__blocking_cancel, task) != 0)
+    int rc = rt_blocking_pool_submit(h->blocking, tk__blocking_run, tk__blocking_cancel, task);
+    if (rc != 0) {
+        /* The hook has no way to return the error, and "cancelled" alone would not say why
+         * the function never ran: say it here. Shutdown refusals are expected and stay quiet. */
+        if (rc != -ESHUTDOWN)
+            fprintf(stderr, "tk: spawn_blocking: the blocking pool refused the job (%s); "
+                            "the task is cancelled\n", strerror(-rc));
         rt_task_shutdown(task);
+    }
 }
+// endregion
 
 static const rt_task_vtable tk__blocking_task_vtable = {
     .schedule = tk__blocking_schedule,
     .release = tk__task_release,
 };
 
+// region: init
 /* tk__blocking_init: tokio's settings -- cap 512, 10 s keep-alive, a thread per job when none
  * is idle. */
 int tk__blocking_init(tk_handle *h)
@@ -74,6 +86,7 @@ int tk__blocking_init(tk_handle *h)
     h->blocking = rt_blocking_pool_new(&cfg);
     return h->blocking ? 0 : -ENOMEM;
 }
+// endregion
 
 /* tk__blocking_shutdown: wait for running jobs (as tokio's Runtime drop does), cancel queued ones. */
 void tk__blocking_shutdown(tk_handle *h)

@@ -17,7 +17,9 @@ typedef struct tk_blocking_fut {
 /* tk_blocking: a future that calls fn(arg) when polled (used by spawn_blocking). */
 tk_blocking_fut tk_blocking(tk_blocking_fn fn, void *arg);
 /* tk_spawn_blocking: run fn(arg) on the current runtime's blocking pool; 0 or -ENOMEM. The
- * handle is a normal JoinHandle; read the return value with tk_blocking_result. */
+ * handle is a normal JoinHandle; read the return value with tk_blocking_result. If the pool
+ * cannot take the job (out of memory, no thread could start), the handle reports
+ * RT_OUTCOME_CANCELLED and a line on stderr says why. */
 int tk_spawn_blocking(tk_blocking_fn fn, void *arg, tk_join_handle *out);
 /* tk_spawn_blocking_on: the same on an explicit handle. */
 int tk_spawn_blocking_on(tk_handle *h, tk_blocking_fn fn, void *arg, tk_join_handle *out);

@@ -128,7 +128,8 @@ static inline tk_yield_fut tk_yield_now(void)
 }
 
 /* Metrics: a snapshot in the shared format (see rt_metrics.h). Free it with
- * tk_runtime_metrics_free. tk_runtime_metrics_dump prints it. */
+ * tk_runtime_metrics_free. tk_runtime_metrics_dump prints it. Out of memory gives a snapshot
+ * with workers 0 and per_worker NULL (freeing it is still fine). */
 rt_runtime_metrics tk_runtime_metrics(tk_runtime *rt);
 void tk_runtime_metrics_free(rt_runtime_metrics *m);
 void tk_runtime_metrics_dump(tk_runtime *rt, FILE *out);
@@ -158,6 +159,7 @@ void tk_runtime_metrics_dump(tk_runtime *rt, FILE *out);
  *         return 0;
  *     }
  */
+// region: tk-main
 #define TK_MAIN(make_future)                                   \
     int main(void)                                             \
     {                                                          \
@@ -168,5 +170,6 @@ void tk_runtime_metrics_dump(tk_runtime *rt, FILE *out);
         tk_runtime_free(tk__main_rt);                          \
         return 0;                                              \
     }
+// endregion
 
 #endif

@@ -329,7 +329,15 @@ int tk__mt_init(tk_handle *h)
     for (unsigned i = 0; i < n; i++) {
         int rc = pthread_create(&h->workers[i].thread, NULL, tk__mt_worker_main, &h->workers[i]);
         if (rc) {
+            /* Join the workers already started (they saw no task: the runtime is not
+             * handed out yet), then undo the rest of this function; tk_builder_build
+             * unwinds what came before it. */
             tk__mt_shutdown(h);
+            tk__idle_destroy(&h->idle);
+            pthread_mutex_destroy(&h->driver_lock);
+            rt_free(h->workers);
+            h->workers = NULL;
+            h->num_workers = 0;
             return -rc;
         }
         h->workers[i].started = 1;
