@@ -1,7 +1,10 @@
-/* rt_testkit.c: the manual scheduler and the probe future used across the core's suites. */
+/* rt_testkit.c: the manual scheduler, the probe and yielder futures and the sweep helpers used across the suites. */
 #include "rt_testkit.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rt_panic.h"
 
@@ -117,4 +120,45 @@ int rt_suite_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* rt__yielder_poll: RT_YIELD wakes itself and returns pending, so the second poll finishes. */
+static rt_poll rt__yielder_poll(rt_future *f, rt_context *cx)
+{
+    rt_yielder *y = (rt_yielder *)f;
+    RT_BEGIN(&y->co);
+    RT_YIELD(&y->co, cx);
+    y->out = 7;
+    RT_END(&y->co);
+}
+
+static const rt_future_vtable rt__yielder_vtable = { rt__yielder_poll, NULL, "yielder" };
+
+/* rt_yielder_new: see header. */
+rt_yielder rt_yielder_new(void)
+{
+    rt_yielder y = { .base = { &rt__yielder_vtable } };
+    return y;
+}
+
+/* rt_echo_arg: see header. */
+void *rt_echo_arg(void *arg)
+{
+    return arg;
+}
+
+/* rt_first_error: later failures are consequences of the first, so only it is kept. */
+void rt_first_error(int *err, const char **where, int rc, const char *where_now)
+{
+    if (*err == 0) {
+        *err = rc;
+        *where = where_now;
+    }
+}
+
+/* rt_say_step_error: quiet for the expected error, so a sweep of hundreds of runs stays readable. */
+void rt_say_step_error(int err, const char *where)
+{
+    if (err != 0 && (err != -ENOMEM || getenv("RT_SWEEP_VERBOSE")))
+        fprintf(stderr, "step '%s' failed: %s\n", where, strerror(-err));
 }

@@ -1,13 +1,27 @@
-/* rt_testkit.h: shared helpers for the core's suites -- a manual scheduler and a probe future. */
+/* rt_testkit.h: shared helpers for the core's suites -- a manual scheduler, a probe future, a yielder, sweep helpers. */
 #ifndef RT_TESTKIT_H
 #define RT_TESTKIT_H
 
 #include <check.h>
 #include <stdatomic.h>
 
+#include "rt_async.h"
 #include "rt_future.h"
 #include "rt_inject.h"
 #include "rt_join_handle.h"
+
+/* RT_SANITIZED: 1 in the ASan and TSan builds (gcc says so with __SANITIZE_*__, clang with
+ * __has_feature), where a suite scales its sizes down or skips glibc's heap counts. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define RT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define RT_SANITIZED 1
+#endif
+#endif
+#ifndef RT_SANITIZED
+#define RT_SANITIZED 0
+#endif
 
 /*
  * A scheduler the test drives by hand: schedule pushes on a queue, and the test decides when
@@ -47,6 +61,27 @@ int rt_test_sched_run(rt_test_sched *s);
 int rt_test_sched_run_one(rt_test_sched *s);
 /* rt_test_sched_vtable: the schedule hook for tasks spawned on an rt_test_sched. */
 extern const rt_task_vtable rt_test_sched_vtable;
+
+/* A future that takes one trip through the run queue (it yields once), then is ready with
+ * out = 7: the smallest task that must be scheduled twice. */
+typedef struct rt_yielder {
+    rt_future base;
+    rt_async co;
+    int out;
+} rt_yielder;
+
+/* rt_yielder_new: a yielder that has not been polled yet. */
+rt_yielder rt_yielder_new(void);
+
+/* rt_echo_arg: a blocking job that hands its argument back, so a test sees the value return. */
+void *rt_echo_arg(void *arg);
+
+/* rt_first_error: record rc and the step it came from in *err / *where, unless an error is
+ * already recorded -- a program under an allocation sweep stops at its first failure. */
+void rt_first_error(int *err, const char **where, int rc, const char *where_now);
+/* rt_say_step_error: print which step failed to stderr -- always for an unexpected error, for
+ * the swept -ENOMEM only with RT_SWEEP_VERBOSE set (there is one per run). */
+void rt_say_step_error(int err, const char *where);
 
 /* rt_probe_new: a probe with the given counters; other behaviour zero (ready at first poll). */
 rt_probe rt_probe_new(_Atomic int *polls, _Atomic int *drops);

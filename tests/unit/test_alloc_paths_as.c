@@ -52,25 +52,6 @@ enum { SWEEP_MAX = 300, NSLEEPS = 140, NPAIRS = 31 };
 
 /* ---- small futures ---------------------------------------------------------------------- */
 
-/* yielder: one trip through the run queue, then ready with out = 7. */
-typedef struct yielder {
-    rt_future base;
-    rt_async co;
-    int out;
-} yielder;
-
-/* yielder_poll: yield once. */
-static rt_poll yielder_poll(rt_future *f, rt_context *cx)
-{
-    yielder *y = (yielder *)f;
-    RT_BEGIN(&y->co);
-    RT_YIELD(&y->co, cx);
-    y->out = 7;
-    RT_END(&y->co);
-}
-
-static const rt_future_vtable yielder_vtable = { yielder_poll, NULL, "yielder" };
-
 /* sleeper: arm n timers at once (the heap must grow), then wait for all of them. */
 typedef struct sleeper {
     rt_future base;
@@ -116,19 +97,13 @@ static rt_poll nester_poll(rt_future *f, rt_context *cx)
 {
     (void)cx;
     nester *n = (nester *)f;
-    yielder y = { .base = { &yielder_vtable } };
+    rt_yielder y = rt_yielder_new();
     as_block_on(&y.base);
     n->out = y.out;
     return RT_READY;
 }
 
 static const rt_future_vtable nester_vtable = { nester_poll, NULL, "nester" };
-
-/* blocking_fn: hands its argument back. */
-static void *blocking_fn(void *arg)
-{
-    return arg;
-}
 
 /* ---- the program ------------------------------------------------------------------------ */
 
@@ -155,10 +130,7 @@ static prog P;
 /* prog_fail: the first error and its step. */
 static void prog_fail(prog *p, int rc, const char *where)
 {
-    if (p->err == 0) {
-        p->err = rc;
-        p->where = where;
-    }
+    rt_first_error(&p->err, &p->where, rc, where);
 }
 
 /* close_io: as_io_close, once. */
@@ -213,7 +185,7 @@ static rt_poll prog_poll(rt_future *f, rt_context *cx)
     RT_BEGIN(&p->co);
     /* tasks: t[0] was spawned before block_on; two more, one local, the sleeper, the nester */
     for (p->nspawned = 1; !p->err && p->nspawned < 6; p->nspawned++) {
-        yielder y = { .base = { &yielder_vtable } };
+        rt_yielder y = rt_yielder_new();
         sleeper s = { .base = { &sleeper_vtable }, .n = NSLEEPS }; /* the heap: 128 -> 256 */
         nester n = { .base = { &nester_vtable } };
         if (p->nspawned == 5)
@@ -246,11 +218,11 @@ static rt_poll prog_poll(rt_future *f, rt_context *cx)
                 ck_assert_int_eq(((nester *)as_task_output(&p->t[5]))->out, 7);
         }
         if (p->i < 4)
-            ck_assert_int_eq(((yielder *)as_task_output(&p->t[p->i]))->out, 7);
+            ck_assert_int_eq(((rt_yielder *)as_task_output(&p->t[p->i]))->out, 7);
         rt_future_drop(as_task_join(&p->t[p->i]));
     }
     if (!p->err) {
-        p->blk = as_spawn_blocking(blocking_fn, p);
+        p->blk = as_spawn_blocking(rt_echo_arg, p);
         RT_AWAIT(&p->co, &p->blk, cx);
         if (p->blk.err != 0)
             prog_fail(p, p->blk.err, "spawn_blocking");
@@ -354,7 +326,7 @@ static int run_prog(void *arg)
     P.base.vtable = &prog_vtable;
     snprintf(P.path, sizeof P.path, "/tmp/alloc-paths-as-%d.sock", (int)getpid());
     unlink(P.path);
-    yielder y = { .base = { &yielder_vtable } };
+    rt_yielder y = rt_yielder_new();
     int rc = AS_SPAWN(y, &P.t[0]);
     if (rc != 0)
         return rc;
@@ -396,8 +368,7 @@ static int run_prog(void *arg)
     int now = fds_settle(fds);
     ck_assert_msg(now == fds, "%d descriptors leaked (step %s)", now - fds,
                   P.where ? P.where : "none");
-    if (P.err != 0 && (P.err != -ENOMEM || getenv("RT_SWEEP_VERBOSE")))
-        fprintf(stderr, "step '%s' failed: %s\n", P.where, strerror(-P.err));
+    rt_say_step_error(P.err, P.where);
     return P.err;
 }
 
@@ -406,7 +377,7 @@ static int run_prog(void *arg)
 static int after_failure(void *arg)
 {
     if (!as_runtime_is_started()) {
-        yielder y = { .base = { &yielder_vtable } };
+        rt_yielder y = rt_yielder_new();
         as_task t;
         ck_assert_int_eq(AS_SPAWN(y, &t), -ENOMEM);
         ck_assert_int_eq(as_thread_count(), 0);

@@ -54,31 +54,6 @@ enum { SWEEP_MAX = 400 };
 
 /* ---- the program ------------------------------------------------------------------------ */
 
-/* A task that yields once, then is ready. */
-typedef struct yielder {
-    rt_future base;
-    rt_async co;
-    int out;
-} yielder;
-
-/* yielder_poll: one trip through the run queue. */
-static rt_poll yielder_poll(rt_future *f, rt_context *cx)
-{
-    yielder *y = (yielder *)f;
-    RT_BEGIN(&y->co);
-    RT_YIELD(&y->co, cx);
-    y->out = 7;
-    RT_END(&y->co);
-}
-
-static const rt_future_vtable yielder_vtable = { yielder_poll, NULL, "yielder" };
-
-/* blocking_fn: returns its argument, so the test sees the value came back. */
-static void *blocking_fn(void *arg)
-{
-    return arg;
-}
-
 typedef struct prog {
     rt_future base;
     rt_async co;
@@ -109,10 +84,7 @@ typedef struct prog {
 /* prog_fail: remember the first error and where it happened. */
 static void prog_fail(prog *p, int rc, const char *where)
 {
-    if (p->err == 0) {
-        p->err = rc;
-        p->where = where;
-    }
+    rt_first_error(&p->err, &p->where, rc, where);
 }
 
 /* prog_close: close whatever is open (each close is idempotent on a closed handle). */
@@ -247,7 +219,7 @@ static rt_poll prog_poll(rt_future *f, rt_context *cx)
         prog_channels(p);
     /* spawn three tasks and join them */
     for (p->nspawned = 0; !p->err && p->nspawned < 3; p->nspawned++) {
-        yielder y = { .base = { &yielder_vtable } };
+        rt_yielder y = rt_yielder_new();
         if ((rc = tk_spawn(&y.base, sizeof y, &p->jh[p->nspawned])) != 0)
             prog_fail(p, rc, "tk_spawn");
         if (rc != 0)
@@ -256,11 +228,11 @@ static rt_poll prog_poll(rt_future *f, rt_context *cx)
     for (p->i = 0; p->i < p->nspawned; p->i++) {
         RT_AWAIT(&p->co, &p->jh[p->i], cx);
         ck_assert_int_eq(p->jh[p->i].outcome, RT_OUTCOME_OK);
-        ck_assert_int_eq(((yielder *)rt_join_handle_output(&p->jh[p->i]))->out, 7);
+        ck_assert_int_eq(((rt_yielder *)rt_join_handle_output(&p->jh[p->i]))->out, 7);
         rt_future_drop(&p->jh[p->i].base);
     }
     /* spawn_blocking: refused by the pool means a cancelled handle (tk prints why) */
-    if (!p->err && (rc = tk_spawn_blocking(blocking_fn, p, &p->jh[3])) != 0)
+    if (!p->err && (rc = tk_spawn_blocking(rt_echo_arg, p, &p->jh[3])) != 0)
         prog_fail(p, rc, "tk_spawn_blocking");
     if (!p->err) {
         RT_AWAIT(&p->co, &p->jh[3], cx);
@@ -317,8 +289,7 @@ static int run_prog(tk_flavor flavor)
         tk_runtime_metrics_free(&m);
     }
     tk_runtime_free(rt);
-    if (p.err != 0 && (p.err != -ENOMEM || getenv("RT_SWEEP_VERBOSE")))
-        fprintf(stderr, "step '%s' failed: %s\n", p.where, strerror(-p.err));
+    rt_say_step_error(p.err, p.where);
     return p.err;
 }
 

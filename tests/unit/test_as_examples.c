@@ -2,7 +2,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "example_kit.h"
 #include "rt_testkit.h"
 
 /*
@@ -27,26 +27,14 @@
 
 static char examples_dir[PATH_MAX];
 
-/* find_examples: derive the directory once. */
+/* find_examples: derive the directory once (AS_EXAMPLES_DIR wins, for running by hand). */
 static void find_examples(void)
 {
     const char *env = getenv("AS_EXAMPLES_DIR");
-    if (env != NULL) {
+    if (env != NULL)
         snprintf(examples_dir, sizeof examples_dir, "%s", env);
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    ck_assert_int_gt(n, 0);
-    exe[n] = '\0';
-    char *tests = dirname(exe);          /* <build>/V/tests */
-    char *variant_dir = dirname(tests);  /* <build>/V */
-    char variant[64];
-    snprintf(variant, sizeof variant, "%s", strrchr(variant_dir, '/') + 1);
-    if (strcmp(variant, "normal") == 0)
-        snprintf(examples_dir, sizeof examples_dir, "%s/../examples", variant_dir);
     else
-        snprintf(examples_dir, sizeof examples_dir, "%s/examples", variant_dir);
+        ek_examples_dir(examples_dir, sizeof examples_dir);
 }
 
 typedef struct run_result {
@@ -55,43 +43,27 @@ typedef struct run_result {
     char out[4096], err[4096];
 } run_result;
 
-/* read_fd: everything until EOF. */
-static void read_fd(int fd, char *buf, size_t size)
+/* with_env: in the child -- the one extra environment setting, if any. */
+static void with_env(const void *env)
 {
-    size_t used = 0;
-    ssize_t n;
-    while (used + 1 < size && (n = read(fd, buf + used, size - 1 - used)) > 0)
-        used += (size_t)n;
-    buf[used] = '\0';
+    if (env != NULL)
+        putenv((char *)env);
 }
 
 /* run: fork+exec an example with argv, extra env "K=V" (may be NULL); capture both streams. */
 static void run(run_result *r, const char *name, const char *arg, const char *env)
 {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", examples_dir, name);
-    ck_assert_msg(access(path, X_OK) == 0, "example not built: %s", path);
+    ek_example_path(examples_dir, name, path, sizeof path);
     int out[2], err[2];
-    ck_assert_int_eq(pipe(out), 0);
-    ck_assert_int_eq(pipe(err), 0);
+    ek_pipe(out);
+    ek_pipe(err);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
-        if (env != NULL)
-            putenv((char *)env);
-        execl(path, name, arg, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
-    read_fd(out[0], r->out, sizeof r->out);
-    read_fd(err[0], r->err, sizeof r->err);
+    const char *const argv[] = { name, arg, NULL };
+    pid_t pid = ek_spawn(path, argv, out[1], err[1], with_env, env);
+    ek_read_all(out[0], r->out, sizeof r->out);
+    ek_read_all(err[0], r->err, sizeof r->err);
     close(out[0]);
     close(err[0]);
     int status;
@@ -241,34 +213,13 @@ static void echo_once(int fd, const char *msg)
 START_TEST(test_echo_server_serves_survives_resets_and_stops)
 {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/as_echo_server", examples_dir);
+    ek_example_path(examples_dir, "as_echo_server", path, sizeof path);
     int out[2], err[2];
-    ck_assert_int_eq(pipe(out), 0);
-    ck_assert_int_eq(pipe(err), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
-        execl(path, "as_echo_server", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
-    char line[128] = "";
-    size_t used = 0;
-    struct pollfd pfd = { out[0], POLLIN, 0 };
-    while (strchr(line, '\n') == NULL && used + 1 < sizeof line) {
-        ck_assert_msg(poll(&pfd, 1, 20000) == 1, "server did not print its port");
-        ssize_t n = read(out[0], line + used, sizeof line - 1 - used);
-        ck_assert_int_gt(n, 0);
-        used += (size_t)n;
-        line[used] = '\0';
-    }
-    int port = 0;
-    ck_assert_int_eq(sscanf(line, "listening on 127.0.0.1:%d", &port), 1);
+    ek_pipe(out);
+    ek_pipe(err);
+    const char *const argv[] = { "as_echo_server", "0", NULL };
+    pid_t pid = ek_spawn(path, argv, out[1], err[1], NULL, NULL);
+    int port = ek_read_port(out[0], "as_echo_server", 20000);
 
     int a = connect_port(port), b = connect_port(port), c = connect_port(port);
     echo_once(a, "hello from a");
@@ -293,7 +244,7 @@ START_TEST(test_echo_server_serves_survives_resets_and_stops)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     close(a);
     char errbuf[4096];
-    read_fd(err[0], errbuf, sizeof errbuf);
+    ek_read_all(err[0], errbuf, sizeof errbuf);
     close(out[0]);
     close(err[0]);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server status %d, stderr: %s",

@@ -2,7 +2,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "example_kit.h"
 #include "rt_clock.h"
+#include "rt_testkit.h"
 
 /*
  * The example servers are run as children with RLIMIT_NOFILE set to FD_LIMIT (soft and hard,
@@ -44,15 +45,7 @@ static char examples_dir[PATH_MAX];
 /* find_examples: BUILD/examples for the normal build, BUILD/VARIANT/examples otherwise. */
 static void find_examples(void)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    ck_assert_int_gt(n, 0);
-    exe[n] = '\0';
-    char *variant_dir = dirname(dirname(exe)); /* BUILD/VARIANT */
-    if (strcmp(strrchr(variant_dir, '/') + 1, "normal") == 0)
-        snprintf(examples_dir, sizeof examples_dir, "%s/../examples", variant_dir);
-    else
-        snprintf(examples_dir, sizeof examples_dir, "%s/examples", variant_dir);
+    ek_examples_dir(examples_dir, sizeof examples_dir);
 }
 
 typedef struct server {
@@ -63,47 +56,30 @@ typedef struct server {
     size_t err_len;
 } server;
 
+/* fd_limit: in the child -- RLIMIT_NOFILE = *arg, or exit 126 (the server then never listens). */
+static void fd_limit(const void *arg)
+{
+    rlim_t limit = *(const rlim_t *)arg;
+    struct rlimit rl = { limit, limit };
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        _exit(126);
+}
+
 /* server_start: run examples_dir/name with args, RLIMIT_NOFILE = limit, and read its port. */
 static void server_start(server *s, const char *name, const char *arg2, rlim_t limit)
 {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", examples_dir, name);
-    ck_assert_msg(access(path, X_OK) == 0, "example %s not built", path);
+    ek_example_path(examples_dir, name, path, sizeof path);
     memset(s, 0, sizeof *s);
     int out[2], err[2];
-    ck_assert_int_eq(pipe(out), 0);
-    ck_assert_int_eq(pipe(err), 0);
-    s->pid = fork();
-    ck_assert_int_ge(s->pid, 0);
-    if (s->pid == 0) {
-        struct rlimit rl = { limit, limit };
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            _exit(126);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(out[1]);
-        close(err[0]);
-        close(err[1]);
-        execl(path, name, "0", arg2, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
+    ek_pipe(out);
+    ek_pipe(err);
+    const char *const argv[] = { name, "0", arg2, NULL };
+    s->pid = ek_spawn(path, argv, out[1], err[1], fd_limit, &limit);
     s->err_fd = err[0];
     fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
-    char line[128] = "";
-    size_t used = 0;
-    struct pollfd p = { out[0], POLLIN, 0 };
-    while (strchr(line, '\n') == NULL && used + 1 < sizeof line) {
-        ck_assert_msg(poll(&p, 1, HANG_MS) == 1, "%s did not print its port", name);
-        ssize_t n = read(out[0], line + used, sizeof line - 1 - used);
-        ck_assert_msg(n > 0, "%s exited before listening", name);
-        used += (size_t)n;
-        line[used] = '\0';
-    }
+    s->port = ek_read_port(out[0], name, HANG_MS);
     close(out[0]);
-    ck_assert_int_eq(sscanf(line, "listening on 127.0.0.1:%d", &s->port), 1);
 }
 
 /* server_wait_for: read its stderr until `text` shows up; fails after HANG_MS. */
@@ -139,13 +115,8 @@ static int count_fds(pid_t pid)
 /* cpu_ticks: user + system time of a whole process (all threads), in clock ticks. */
 static long cpu_ticks(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
+    char buf[1024];
+    ek_read_proc(pid, "stat", buf, sizeof buf);
     /* Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15. */
     char *p = strrchr(buf, ')');
     ck_assert_ptr_nonnull(p);
@@ -311,9 +282,5 @@ static Suite *emfile_suite(void)
 /* main: run the suite; exit status is the number of failures. */
 int main(void)
 {
-    SRunner *sr = srunner_create(emfile_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rt_suite_run(emfile_suite());
 }

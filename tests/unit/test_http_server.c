@@ -2,7 +2,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "example_kit.h"
 #include "fault_client.h"
 #include "rt_clock.h"
 #include "rt_testkit.h"
@@ -30,19 +30,8 @@
  * generous limit only as a backstop against a hang.
  */
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define HT_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define HT_SANITIZED 1
-#endif
-#endif
-#ifndef HT_SANITIZED
-#define HT_SANITIZED 0
-#endif
-
 /* Sanitized servers run several times slower: give their timeouts room, never the assertions. */
-#define SCALE (HT_SANITIZED ? 4 : 1)
+#define SCALE (RT_SANITIZED ? 4 : 1)
 #define HEAD_MAX 8192                /* the servers' limits, as their comments state them */
 #define OUT_MAX 16384
 #define HOG_BYTES (50u << 20)        /* what the never-reading client tries to send */
@@ -62,30 +51,16 @@ typedef struct srv {
     char err[65536];                 /* its stderr, read at srv_stop */
 } srv;
 
-/* example_path: the example binary of this build: BUILD/examples/NAME for the normal build,
- * BUILD/VARIANT/examples/NAME for the others (as test_tk_examples.c finds them). */
-static void example_path(const char *name, char *path, size_t len)
+/* srv_child: in the child -- only the command line sets the timeouts, no metrics dump, and
+ * SIGPIPE at its default action (the servers must never raise it). */
+static void srv_child(const void *arg)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *variant_dir = dirname(dirname(exe)); /* BUILD/VARIANT */
-        char vd[PATH_MAX], bd[PATH_MAX];
-        snprintf(vd, sizeof vd, "%s", variant_dir);
-        snprintf(bd, sizeof bd, "%s", variant_dir);
-        if (strcmp(basename(vd), "normal") == 0)
-            snprintf(path, len, "%s/examples/%s", dirname(bd), name);
-        else
-            snprintf(path, len, "%s/examples/%s", variant_dir, name);
-        if (access(path, X_OK) == 0)
-            return;
-    }
-    const char *v = getenv("RT_TEST_VARIANT");
-    if (!v || strcmp(v, "normal") == 0)
-        snprintf(path, len, "build/examples/%s", name);
-    else
-        snprintf(path, len, "build/%s/examples/%s", v, name);
+    (void)arg;
+    unsetenv("HTTP_HEAD_TIMEOUT_MS");
+    unsetenv("HTTP_IDLE_TIMEOUT_MS");
+    unsetenv("TK_METRICS");
+    unsetenv("AS_METRICS");
+    signal(SIGPIPE, SIG_DFL);
 }
 
 /* srv_start: run the example with --port=0 and the given timeouts; wait for its port. */
@@ -94,45 +69,19 @@ static void srv_start(srv *s, int which, unsigned head_ms, unsigned idle_ms)
     memset(s, 0, sizeof *s);
     s->name = server_names[which];
     char path[PATH_MAX], head[48], idle[48];
-    example_path(s->name, path, sizeof path);
-    ck_assert_msg(access(path, X_OK) == 0, "example %s not built (%s)", s->name, path);
+    ek_example_path(NULL, s->name, path, sizeof path);
     snprintf(head, sizeof head, "--head-timeout=%u", head_ms * SCALE);
     snprintf(idle, sizeof idle, "--idle-timeout=%u", idle_ms * SCALE);
     snprintf(s->err_path, sizeof s->err_path, "/tmp/test_http_server.%d.%s.err", (int)getpid(),
              s->name);
     int out[2];
-    ck_assert_int_eq(pipe(out), 0);
-    s->pid = fork();
-    ck_assert_int_ge(s->pid, 0);
-    if (s->pid == 0) {
-        int err = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(out[1], 1);
-        dup2(err, 2);
-        close(out[0]);
-        close(out[1]);
-        close(err);
-        unsetenv("HTTP_HEAD_TIMEOUT_MS");
-        unsetenv("HTTP_IDLE_TIMEOUT_MS");
-        unsetenv("TK_METRICS");
-        unsetenv("AS_METRICS");
-        signal(SIGPIPE, SIG_DFL); /* the servers must never raise it */
-        execl(path, path, "--port=0", head, idle, (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[128];
-    size_t got = 0;
-    struct pollfd p = { .fd = out[0], .events = POLLIN };
-    while (got < sizeof line - 1 && memchr(line, '\n', got) == NULL) {
-        ck_assert_msg(poll(&p, 1, BACKSTOP_S * 1000) == 1, "%s never said where it listens",
-                      s->name);
-        ssize_t n = read(out[0], line + got, sizeof line - 1 - got);
-        ck_assert_msg(n > 0, "%s exited before listening", s->name);
-        got += (size_t)n;
-    }
+    ek_pipe(out);
+    int err = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_msg(err >= 0, "%s: %s", s->err_path, strerror(errno));
+    const char *const argv[] = { path, "--port=0", head, idle, NULL };
+    s->pid = ek_spawn(path, argv, out[1], err, srv_child, NULL);
+    s->port = (unsigned)ek_read_port(out[0], s->name, BACKSTOP_S * 1000);
     close(out[0]);
-    line[got] = '\0';
-    ck_assert_msg(sscanf(line, "listening on 127.0.0.1:%u", &s->port) == 1, "got '%s'", line);
 }
 
 /* srv_stop: SIGTERM, wait (with a backstop), read its stderr; it must exit 0. */
@@ -273,18 +222,15 @@ static int exchange_to_eof(const srv *s, const void *req, size_t len, char *buf,
     return rc;
 }
 
-/* rss_kb: VmRSS of a process, from /proc/<pid>/status. */
+/* rss_kb: VmRSS of a process, from /proc/<pid>/status (-1 if the line is missing). */
 static long rss_kb(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
+    char status[4096];
+    ek_read_proc(pid, "status", status, sizeof status);
+    const char *line = strstr(status, "\nVmRSS:");
     long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
+    if (line == NULL || sscanf(line + 1, "VmRSS: %ld kB", &kb) != 1)
+        return -1;
     return kb;
 }
 
@@ -419,7 +365,7 @@ START_TEST(test_oversized_head)
     ck_assert_uint_lt(sent, HOG_BYTES);
     ck_assert_uint_eq(wait_stat(&s, "header_too_large", 3), 3);
     ck_assert_uint_le(stat_of(&s, "peak_conn_buffered"), HEAD_MAX + OUT_MAX);
-    if (!HT_SANITIZED)
+    if (!RT_SANITIZED)
         ck_assert_msg(rss_after - rss_before < 8192, "RSS grew from %ld to %ld kB", rss_before,
                       rss_after);
     good_client(&s);
@@ -541,7 +487,7 @@ START_TEST(test_never_reading_client)
     unsigned long long served = stat_of(&s, "served");
     unsigned long long peak = stat_of(&s, "peak_conn_buffered");
     ck_assert_uint_le(peak, HEAD_MAX + OUT_MAX);
-    if (!HT_SANITIZED)
+    if (!RT_SANITIZED)
         ck_assert_msg(rss_after - rss_before < 8192, "RSS grew from %ld to %ld kB", rss_before,
                       rss_after);
     ck_assert_int_eq(fc_reset(fd), 0);         /* drop it hard: the server's write fails */
@@ -581,34 +527,26 @@ END_TEST
 
 /* ---- bad command lines ------------------------------------------------------------------- */
 
+/* args_child: in the child -- the one environment setting under test, and no other. */
+static void args_child(const void *arg)
+{
+    unsetenv("HTTP_HEAD_TIMEOUT_MS");
+    unsetenv("HTTP_IDLE_TIMEOUT_MS");
+    if (arg)
+        putenv((char *)arg);
+}
+
 /* run_args: run the example with one argument (or none) and one environment setting; its exit
  * code, with its stderr in err. */
 static int run_args(int which, const char *arg, const char *env, char *err, size_t cap)
 {
     char path[PATH_MAX];
-    example_path(server_names[which], path, sizeof path);
+    ek_example_path(NULL, server_names[which], path, sizeof path);
     int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        unsetenv("HTTP_HEAD_TIMEOUT_MS");
-        unsetenv("HTTP_IDLE_TIMEOUT_MS");
-        if (env)
-            putenv((char *)env);
-        execl(path, path, arg, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    size_t got = 0;
-    ssize_t n;
-    while (got < cap - 1 && (n = read(fds[0], err + got, cap - 1 - got)) > 0)
-        got += (size_t)n;
-    err[got] = '\0';
+    ek_pipe(fds);
+    const char *const argv[] = { path, arg, NULL };
+    pid_t pid = ek_spawn(path, argv, fds[1], fds[1], args_child, env);
+    ek_read_all(fds[0], err, cap);
     close(fds[0]);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);

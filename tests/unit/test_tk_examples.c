@@ -1,7 +1,6 @@
 /* test_tk_examples.c: transcript tests -- each tk example prints what its Rust original prints. */
 #include <check.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "example_kit.h"
 #include "rt_clock.h"
 #include "rt_testkit.h"
 
@@ -33,59 +33,24 @@ typedef struct transcript {
     uint64_t elapsed_ms;
 } transcript;
 
-/* example_path: next to this test binary's build -- BUILD/examples/NAME for the normal build,
- * BUILD/VARIANT/examples/NAME otherwise -- or, failing that, the runner's layout from the repo
- * root (build/examples or build/$RT_TEST_VARIANT/examples). */
-static void example_path(const char *name, char *path, size_t len)
+/* no_metrics: in the child -- the metrics dump would add lines the transcript does not expect. */
+static void no_metrics(const void *arg)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *tests = dirname(exe);            /* BUILD/VARIANT/tests */
-        char *variant_dir = dirname(tests);    /* BUILD/VARIANT */
-        char vd[PATH_MAX];
-        snprintf(vd, sizeof vd, "%s", variant_dir);
-        const char *variant = basename(vd);
-        char bd[PATH_MAX];
-        snprintf(bd, sizeof bd, "%s", variant_dir);
-        char *build = dirname(bd);             /* BUILD */
-        if (strcmp(variant, "normal") == 0)
-            snprintf(path, len, "%s/examples/%s", build, name);
-        else
-            snprintf(path, len, "%s/examples/%s", variant_dir, name);
-        if (access(path, X_OK) == 0)
-            return;
-    }
-    const char *v = getenv("RT_TEST_VARIANT");
-    if (!v || strcmp(v, "normal") == 0)
-        snprintf(path, len, "build/examples/%s", name);
-    else
-        snprintf(path, len, "build/%s/examples/%s", v, name);
+    (void)arg;
+    unsetenv("TK_METRICS");
 }
 
 /* run_example: fork/exec the example, collect its output and exit code, split into lines. */
 static void run_example(const char *name, transcript *t)
 {
     char path[PATH_MAX];
-    example_path(name, path, sizeof path);
-    ck_assert_msg(access(path, X_OK) == 0, "example %s not built (%s)", name, path);
+    ek_example_path(NULL, name, path, sizeof path);
     memset(t, 0, sizeof *t);
     int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
+    ek_pipe(fds);
     uint64_t t0 = rt_monotonic_ns();
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        unsetenv("TK_METRICS"); /* the dump would add lines the transcript does not expect */
-        execl(path, path, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
+    const char *const argv[] = { path, NULL };
+    pid_t pid = ek_spawn(path, argv, fds[1], fds[1], no_metrics, NULL);
     size_t got = 0;
     uint64_t deadline = t0 + (uint64_t)CHILD_LIMIT_S * 1000000000u;
     for (;;) {

@@ -15,16 +15,6 @@
 
 #define MS 1000000ull
 
-/* wheel_count: timer entries in the runtime's wheel right now (white-box, under its lock). */
-static size_t wheel_count(tk_runtime *rt)
-{
-    tk__driver *d = &tk_runtime_handle(rt)->driver;
-    pthread_mutex_lock(&d->time_lock);
-    size_t n = rt_timers_count(d->wheel);
-    pthread_mutex_unlock(&d->time_lock);
-    return n;
-}
-
 /* ---- napper: sleeps ms, says when its timer is in the wheel, counts its drops ------------- */
 typedef struct napper {
     rt_future base;

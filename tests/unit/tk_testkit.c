@@ -1,7 +1,10 @@
-/* tk_testkit.c: helpers shared by the tk suites -- build a runtime, a one-shot signal. */
+/* tk_testkit.c: helpers shared by the tk suites -- build a runtime, a one-shot signal, the timer wheel's size. */
 #include "tk_testkit.h"
 
 #include <check.h>
+
+#include "rt_timer.h"
+#include "tk_internal.h"
 
 /* build: a runtime of the given flavour with IO and time enabled. */
 tk_runtime *build(tk_flavor flavor, unsigned workers)
@@ -76,4 +79,14 @@ static const rt_future_vtable slot_wait_vtable = { slot_wait_poll, slot_wait_dro
 slot_wait slot_wait_new(slot *s)
 {
     return (slot_wait){ .base = { &slot_wait_vtable }, .s = s };
+}
+
+/* wheel_count: the driver's lock, because a worker may be arming or firing timers meanwhile. */
+size_t wheel_count(tk_runtime *rt)
+{
+    tk__driver *d = &tk_runtime_handle(rt)->driver;
+    pthread_mutex_lock(&d->time_lock);
+    size_t n = rt_timers_count(d->wheel);
+    pthread_mutex_unlock(&d->time_lock);
+    return n;
 }

@@ -1,4 +1,4 @@
-/* tk_testkit.h: helpers shared by the tk suites -- build a runtime, a one-shot signal, metric totals. */
+/* tk_testkit.h: helpers shared by the tk suites -- build a runtime, a one-shot signal, metric totals, the timer wheel's size. */
 #ifndef TK_TESTKIT_H
 #define TK_TESTKIT_H
 
@@ -27,6 +27,8 @@ typedef struct slot_wait {
 tk_runtime *build(tk_flavor flavor, unsigned workers);
 /* build_with: the same with each driver chosen (io, time: 0 or 1), for the no-driver errors. */
 tk_runtime *build_with(tk_flavor flavor, unsigned workers, int io, int time);
+/* wheel_count: timer entries in the runtime's wheel right now (white-box, under its lock). */
+size_t wheel_count(tk_runtime *rt);
 /* slot_init: not fired, nobody waiting. */
 void slot_init(slot *s);
 /* slot_fire: set the flag, then wake the waiter outside the lock (a wake may run code). */
