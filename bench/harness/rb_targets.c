@@ -29,10 +29,21 @@ __attribute__((format(printf, 2, 3))) static void rb__say(rb__judge *j, const ch
     va_start(ap, fmt);
     vsnprintf(piece, sizeof piece, fmt, ap);
     va_end(ap);
-    int k = snprintf(j->t->measured + j->used, sizeof j->t->measured - j->used, "%s%s",
-                     j->used ? "; " : "", piece);
-    if (k > 0 && (size_t)k < sizeof j->t->measured - j->used)
+    static const char more[] = "; ... (the rest is in results.csv)";
+    size_t room = sizeof j->t->measured - j->used;
+    if (room <= sizeof more)
+        return; /* already full, and already says so */
+    int k = snprintf(j->t->measured + j->used, room - sizeof more, "%s%s", j->used ? "; " : "",
+                     piece);
+    if (k > 0 && (size_t)k < room - sizeof more) {
         j->used += (size_t)k;
+        return;
+    }
+    /* The piece did not fit: end the text with a pointer to the full figures rather than a
+     * sentence cut in the middle. */
+    size_t cut = j->used;
+    memcpy(j->t->measured + cut, more, sizeof more);
+    j->used = sizeof j->t->measured;
 }
 
 /* rb__why_missing: the note of whichever of the two rows is not OK. */

@@ -17,7 +17,7 @@ typedef enum rb_verdict {
 typedef struct rb_target {
     const char *goal;
     rb_verdict verdict;
-    char measured[1400];
+    char measured[4096];
     char why[900];
 } rb_target;
 

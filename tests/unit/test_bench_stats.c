@@ -226,6 +226,41 @@ START_TEST(test_targets_verdicts)
 }
 END_TEST
 
+/* A target whose figures are all missing, each with a long reason, must not overflow its text
+ * or stop mid-sentence: it ends by pointing at results.csv. */
+START_TEST(test_targets_long_text_is_closed)
+{
+    static const char *const w[] = { "bench_c", NULL };
+    static const char *const rt[] = { "tk-ct", "tk-mt", "libev", NULL };
+    rb_plan p;
+    rb_results r;
+    rb_target t[RB_NTARGETS];
+    unsigned char fw[32], frt[32];
+    rb__select(fw, w, 1);
+    rb__select(frt, rt, 0);
+    ck_assert_int_eq(rb_plan_build(&p, fw, frt, RB_SIZE_FULL, 5, 1), 0); /* 8 variants of n */
+    ck_assert_int_eq(rb_results_init(&r, &p), 0);
+    const rb_workload *bc = rb_workload_find("bench_c");
+    char note[400];
+    for (int v = 0; v < rb_plan_nvariants(bc, RB_SIZE_FULL); v++)
+        for (int k = 0; rt[k]; k++) {
+            snprintf(note, sizeof note, "not measured: reason %d/%d %0300d", v, k, 0);
+            rb_row_set((rb_row *)rb_results_find(&r, bc, v, rb_runtime_find(rt[k])),
+                       RB_ST_NOTMEASURED, note);
+        }
+    rb_ratio_compute(&r);
+    rb_targets_eval(&r, t);
+    ck_assert_int_eq(t[1].verdict, RB_UNMEASURED);
+    size_t len = strnlen(t[1].measured, sizeof t[1].measured);
+    ck_assert_uint_lt(len, sizeof t[1].measured);
+    const char *tail = "; ... (the rest is in results.csv)";
+    ck_assert_uint_ge(len, strlen(tail));
+    ck_assert_str_eq(t[1].measured + len - strlen(tail), tail);
+    rb_results_free(&r);
+    rb_plan_free(&p);
+}
+END_TEST
+
 START_TEST(test_summary_table)
 {
     static const char *const w[] = { "sock_ping_pong", NULL };
@@ -408,6 +443,7 @@ int main(void)
     tcase_add_test(tc, test_csv_quoting);
     tcase_add_test(tc, test_ratio_references);
     tcase_add_test(tc, test_targets_verdicts);
+    tcase_add_test(tc, test_targets_long_text_is_closed);
     tcase_add_test(tc, test_summary_table);
     tcase_add_test(tc, test_plan_table);
     tcase_add_test(tc, test_formats);
