@@ -119,6 +119,8 @@ struct tk__worker {
     int started;
     rt_local_queue queue;
     rt_task *lifo;              /* the LIFO slot: the task most recently woken by this worker */
+    rt_qnode *deferred_head;    /* tasks that yielded, in order, through queue_node.next: */
+    rt_qnode *deferred_tail;    /* rescheduled after the next driver turn (tokio's Defer) */
     bool is_searching;
     bool in_driver;             /* parked in the driver: wakes go to lifo/queue, notify later */
     unsigned tick;

@@ -107,15 +107,48 @@ static void tk__mt_schedule(rt_task *task)
     }
 }
 
-/* tk__mt_yield_now: a task that woke itself goes to the back, never the LIFO slot. */
+/*
+ * tk__mt_yield_now: a task that woke itself is deferred, as tokio's yield_now defers its
+ * waker: it waits on this worker's list until the next driver turn (maintenance, or the run
+ * queue running dry), and only then goes to the back of the ring. Two reasons, both tokio's:
+ * a yield is meant to let IO and timers in, so the yielder must not run again before the
+ * driver has; and a yield costs no look at the shared idle word -- scheduling it at once
+ * asked "should a sleeper be woken?" (an RMW on a line every worker writes) per yield, and
+ * with two workers yielding that line bounced between cores on every poll. The deferred
+ * tasks are rescheduled in one batch with at most one notify.
+ *
+ * The list is the worker's own (only its thread touches it), and a yielded task is in no
+ * other queue: the harness calls this hook after the poll, holding the one reference a
+ * queued task holds, which the list now holds instead.
+ */
 static void tk__mt_yield_now(rt_task *task)
 {
     tk_handle *h = task->scheduler;
     tk__worker *w = tk__mt_worker_of(h);
-    if (w)
-        tk__mt_schedule_local(w, task, true);
-    else
+    if (!w) {
         tk__mt_schedule_remote(h, task);
+        return;
+    }
+    rt_metrics_add_owned(&w->metrics.local_schedules, 1);
+    task->queue_node.next = NULL;
+    if (w->deferred_tail)
+        w->deferred_tail->next = &task->queue_node;
+    else
+        w->deferred_head = &task->queue_node;
+    w->deferred_tail = &task->queue_node;
+}
+
+/* tk__mt_wake_deferred: the yielded tasks go to the back of the ring, in yield order (the
+ * caller decides on the one notify). */
+static void tk__mt_wake_deferred(tk__worker *w)
+{
+    rt_qnode *n = w->deferred_head;
+    w->deferred_head = w->deferred_tail = NULL;
+    while (n) {
+        rt_qnode *next = n->next;
+        tk__mt_push_local(w, rt_task_of(n));
+        n = next;
+    }
 }
 
 const rt_task_vtable tk__mt_task_vtable = {
@@ -235,9 +268,13 @@ static void tk__mt_maintenance(tk__worker *w)
         tk__driver_park(&h->driver, 0);
         w->in_driver = false;
         pthread_mutex_unlock(&h->driver_lock);
-        if (w->lifo || !rt_local_queue_is_empty(&w->queue))
-            tk__mt_notify_parked(h);
     }
+    /* After the driver's turn (ours, or the one a parked worker is taking): the yielders'. */
+    tk__mt_wake_deferred(w);
+    /* One notify for everything the turn and the yielders put here, if nobody is searching
+     * already (tokio's park_timeout ends the same way). */
+    if (!w->is_searching && (w->lifo || !rt_local_queue_is_empty(&w->queue)))
+        tk__mt_notify_parked(h);
     atomic_store_explicit(&w->metrics.local_queue_depth, rt_local_queue_len(&w->queue),
                           memory_order_relaxed);
 }
@@ -247,7 +284,7 @@ static void tk__mt_maintenance(tk__worker *w)
 static void tk__mt_park(tk__worker *w)
 {
     tk_handle *h = w->handle;
-    if (w->lifo || !rt_local_queue_is_empty(&w->queue))
+    if (w->lifo || w->deferred_head || !rt_local_queue_is_empty(&w->queue))
         return;
     bool last = tk__idle_transition_to_parked(&h->idle, w->index, w->is_searching);
     w->is_searching = false;
@@ -293,6 +330,11 @@ static void *tk__mt_worker_main(void *arg)
             task = tk__mt_steal(w);
         if (task) {
             tk__mt_run_task(w, task);
+            continue;
+        }
+        if (w->deferred_head) {
+            /* Only yielders are left: a driver turn without sleeping, then they run. */
+            tk__mt_maintenance(w);
             continue;
         }
         tk__mt_park(w);
@@ -368,6 +410,15 @@ void tk__mt_drain(tk_handle *h)
         if (w->lifo) {
             rt_task_run(w->lifo);
             w->lifo = NULL;
+        }
+        /* The yielders hold references like queued entries do (not pushed: the ring might
+         * overflow into the inject queue, which is closed by now). */
+        rt_qnode *d = w->deferred_head;
+        w->deferred_head = w->deferred_tail = NULL;
+        while (d) {
+            rt_qnode *next = d->next;
+            rt_task_run(rt_task_of(d));
+            d = next;
         }
         while ((n = rt_local_queue_pop(&w->queue)) != NULL)
             rt_task_run(rt_task_of(n));

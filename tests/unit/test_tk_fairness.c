@@ -10,6 +10,7 @@
 #include "rt_testkit.h"
 #include "tk_testkit.h"
 #include "tk_coop.h"
+#include "tk_net.h"
 #include "tk_runtime.h"
 #include "tk_time.h"
 
@@ -485,6 +486,115 @@ START_TEST(test_tk_metrics_env_dumps_at_free)
 END_TEST
 
 /* main: one suite, one case. */
+/* ---- a yield lets the driver in: tokio's deferred yield_now on multi_thread ------------- */
+typedef struct yd_shared {
+    tk_unix_stream a, b;      /* the yielder writes into a; the reader waits on b */
+    _Atomic int reader_waiting, reader_got;
+    int seen_after_yield;     /* what the yielder saw right after its one real yield */
+} yd_shared;
+
+typedef struct yd_reader {
+    rt_future base;
+    rt_async co;
+    yd_shared *sh;
+    char c;
+    tk_read_fut rd;
+} yd_reader;
+
+/* yd_reader_poll: wait for one byte on b; the driver's readiness event is its only wake. */
+static rt_poll yd_reader_poll(rt_future *f, rt_context *cx)
+{
+    yd_reader *r = (yd_reader *)f;
+    RT_BEGIN(&r->co);
+    r->rd = tk_stream_read(&r->sh->b, &r->c, 1);
+    atomic_store(&r->sh->reader_waiting, 1);
+    RT_AWAIT(&r->co, &r->rd, cx);
+    ck_assert_int_eq(r->rd.result, 1);
+    atomic_store(&r->sh->reader_got, 1);
+    RT_END(&r->co);
+}
+
+/* yd_reader_drop: drop the read it may be suspended on. */
+static void yd_reader_drop(rt_future *f)
+{
+    rt_async_drop(&((yd_reader *)f)->co);
+}
+
+static const rt_future_vtable yd_reader_vtable = { yd_reader_poll, yd_reader_drop, "reader" };
+
+typedef struct yd_yielder {
+    rt_future base;
+    rt_async co;
+    yd_shared *sh;
+} yd_yielder;
+
+/* yd_yielder_poll: once the reader waits, make its socket readable and yield once. */
+static rt_poll yd_yielder_poll(rt_future *f, rt_context *cx)
+{
+    yd_yielder *y = (yd_yielder *)f;
+    RT_BEGIN(&y->co);
+    while (!atomic_load(&y->sh->reader_waiting))
+        RT_YIELD(&y->co, cx);
+    ck_assert_int_eq(write(y->sh->a.fd, "x", 1), 1);
+    RT_YIELD(&y->co, cx);
+    y->sh->seen_after_yield = atomic_load(&y->sh->reader_got);
+    RT_END(&y->co);
+}
+
+static const rt_future_vtable yd_yielder_vtable = { yd_yielder_poll, NULL, "yielder" };
+
+typedef struct yd_main {
+    rt_future base;
+    rt_async co;
+    yd_shared *sh;
+    tk_join_handle hr, hy;
+} yd_main;
+
+/* yd_main_poll: spawn the reader, then the yielder, and join both. */
+static rt_poll yd_main_poll(rt_future *f, rt_context *cx)
+{
+    yd_main *m = (yd_main *)f;
+    RT_BEGIN(&m->co);
+    ck_assert_int_eq(tk_unix_stream_pair(&m->sh->a, &m->sh->b), 0);
+    {
+        yd_reader r = { .base = { &yd_reader_vtable }, .sh = m->sh };
+        yd_yielder y = { .base = { &yd_yielder_vtable }, .sh = m->sh };
+        ck_assert_int_eq(tk_spawn(&r.base, sizeof r, &m->hr), 0);
+        ck_assert_int_eq(tk_spawn(&y.base, sizeof y, &m->hy), 0);
+    }
+    RT_AWAIT(&m->co, &m->hr, cx);
+    RT_AWAIT(&m->co, &m->hy, cx);
+    ck_assert_int_eq(m->hr.outcome, RT_OUTCOME_OK);
+    ck_assert_int_eq(m->hy.outcome, RT_OUTCOME_OK);
+    rt_join_handle_detach(&m->hr);
+    rt_join_handle_detach(&m->hy);
+    tk_stream_close(&m->sh->a);
+    tk_stream_close(&m->sh->b);
+    RT_END(&m->co);
+}
+
+static const rt_future_vtable yd_main_vtable = { yd_main_poll, NULL, "yield_driver" };
+
+/* test_yield_lets_the_driver_in: on multi_thread (one worker, so it alone drives IO), a task
+ * that made a socket readable and yielded runs again only after the driver has seen the event
+ * and the woken reader has run -- the yield was deferred to after the driver's turn. Queued at
+ * once instead, the yielder would run again first (the driver turns only every 61 ticks). */
+START_TEST(test_yield_lets_the_driver_in)
+{
+    for (int round = 0; round < 20; round++) {
+        tk_runtime *rt = build(TK_MULTI_THREAD, 1);
+        yd_shared sh;
+        memset(&sh, 0, sizeof sh);
+        yd_main m = { .base = { &yd_main_vtable }, .sh = &sh };
+        tk_runtime_block_on(rt, &m.base);
+        ck_assert_msg(sh.seen_after_yield == 1, "round %d: the yielder ran again before the "
+                      "driver delivered the reader's readiness", round);
+        tk_runtime_free(rt);
+    }
+    rt_check_tasks_balanced();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tk_fairness");
@@ -495,6 +605,7 @@ int main(void)
     tcase_add_test(tc, test_coop_budget_forces_yield);
     tcase_add_test(tc, test_metrics_count_polls);
     tcase_add_test(tc, test_tk_metrics_env_dumps_at_free);
+    tcase_add_test(tc, test_yield_lets_the_driver_in);
     suite_add_tcase(s, tc);
     return rt_suite_run(s);
 }
