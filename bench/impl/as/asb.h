@@ -40,14 +40,6 @@ void asb_joined(as_task *t, const char *what);
 
 /* The worker count the runtime runs with (starts it; fails the run if it cannot start). */
 unsigned asb_workers(void);
-/* CPU time of the whole process in ns (all threads: workers, as-io, blocking pool). */
-uint64_t asb_process_cpu_ns(void);
-/* Resident set size in bytes, from /proc/self/statm; fails the run if it cannot be read. */
-uint64_t asb_rss_bytes(void);
-/* The p-th percentile (0..100) by nearest rank; sorts v in place; n > 0. */
-double asb_percentile(double *v, size_t n, double p);
-/* Block the calling thread for ms milliseconds (std::thread::sleep: nanosleep, EINTR resumed). */
-void asb_sleep_ms(uint64_t ms);
 
 /* The workloads (bench/WORKLOADS.md); each returns 0 when it passed its check. */
 int asb_sock_ping_pong(rtb_args *args);

@@ -2,12 +2,9 @@
 #include "asb.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 /*
  * The async-std anchor runs most workloads as `task::block_on(task::spawn(body))`: the body is
@@ -88,52 +85,3 @@ unsigned asb_workers(void)
     return n;
 }
 
-/* asb_process_cpu_ns: CLOCK_PROCESS_CPUTIME_ID, as the anchor's util::process_cpu_ns. */
-uint64_t asb_process_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* asb_rss_bytes: the second field of /proc/self/statm (resident pages) times the page size. */
-uint64_t asb_rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL)
-        rtb_fail_errno("open /proc/self/statm");
-    unsigned long long size, resident;
-    int n = fscanf(f, "%llu %llu", &size, &resident);
-    fclose(f);
-    if (n != 2)
-        rtb_fail("cannot parse /proc/self/statm");
-    long page = sysconf(_SC_PAGESIZE);
-    return (uint64_t)resident * (uint64_t)(page > 0 ? page : 4096);
-}
-
-/* asb__cmp_double: qsort's ascending order for doubles (no NaN here: they are latencies). */
-static int asb__cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* asb_percentile: nearest rank, exactly the anchor's util::percentile. */
-double asb_percentile(double *v, size_t n, double p)
-{
-    qsort(v, n, sizeof *v, asb__cmp_double);
-    size_t rank = (size_t)ceil(p / 100.0 * (double)n);
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return v[rank - 1];
-}
-
-/* asb_sleep_ms: nanosleep for the whole duration, resuming after a signal with what is left. */
-void asb_sleep_ms(uint64_t ms)
-{
-    struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        continue;
-}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rt_alloc.h"
+#include "rtb_util.h"
 
 /*
  * The anchor's hazard_phase, run twice with as_block_on (as an async fn on the main thread,
@@ -38,7 +39,7 @@ typedef struct asb__bh_shared {
 /* asb__block: the blocking call itself (std::thread::sleep), for the pool in phase 2. */
 static void *asb__block(void *arg)
 {
-    asb_sleep_ms(*(const uint64_t *)arg);
+    rtb_sleep_ms(*(const uint64_t *)arg);
     return NULL;
 }
 
@@ -66,7 +67,7 @@ static rt_poll asb__hazard_poll(rt_future *f, rt_context *cx)
             if (h->job.err != 0)
                 rtb_fail("spawn_blocking: %s", strerror(-h->job.err));
         } else {
-            asb_sleep_ms(h->sh->block_ms);  /* the hazard: a worker thread held hostage */
+            rtb_sleep_ms(h->sh->block_ms);  /* the hazard: a worker thread held hostage */
         }
         atomic_fetch_add_explicit(&h->sh->blocks, 1, memory_order_relaxed);
     }
@@ -175,7 +176,7 @@ static double asb__run_phase(uint64_t ticks, uint64_t block_ms, uint64_t every_m
     as_block_on(&p.base);
     rt_future_drop(&p.base);
     *blocks = atomic_load_explicit(&sh.blocks, memory_order_acquire);
-    double p99 = asb_percentile(late, ticks, 99.0);
+    double p99 = rtb_percentile(late, ticks, 99.0);
     rt_free(late);
     return p99;
 }

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "rt_alloc.h"
+#include "rtb_util.h"
 
 /*
  * As the anchor: the senders' array is allocated, RSS is read ("before"), N tasks are spawned,
@@ -71,7 +72,7 @@ static rt_poll asb__itm_main_poll(rt_future *f, rt_context *cx)
 {
     asb__itm_main *m = (asb__itm_main *)f;
     RT_BEGIN(&m->co);
-    m->before = asb_rss_bytes();
+    m->before = rtb_rss_bytes();
     for (m->i = 0; m->i < m->n; m->i++) {
         asb__idle t = { .base = { &asb__idle_vtable }, .sh = m->sh };
         if (as_channel_bounded(1, &m->senders[m->i], &t.rx) != 0)
@@ -84,7 +85,7 @@ static rt_poll asb__itm_main_poll(rt_future *f, rt_context *cx)
         m->nap = as_sleep(1);
         RT_AWAIT(&m->co, &m->nap, cx);
     }
-    m->after = asb_rss_bytes();
+    m->after = rtb_rss_bytes();
     /* The anchor's `tx.send(()).await` on an empty one-slot channel never waits: try_send. */
     for (m->i = 0; m->i < m->n; m->i++) {
         if (as_try_send(&m->senders[m->i], &asb__release) != 0)

@@ -51,12 +51,12 @@ static rt_poll asb__mt_main_poll(rt_future *f, rt_context *cx)
         (void)rt_future_poll(&m->sleeps[i].base, cx);
     m->polled = 1;
     mt->t_run = rtb_now_ns();
-    m->cpu0 = asb_process_cpu_ns();
+    m->cpu0 = rtb_process_cpu_ns();
     for (m->i = 0; m->i < mt->n; m->i++) {
         RT_AWAIT(&m->co, &m->sleeps[m->i], cx);
         rtb_mt_fire(mt, m->i);
     }
-    mt->cpu_dispatch = asb_process_cpu_ns() - m->cpu0;
+    mt->cpu_dispatch = rtb_process_cpu_ns() - m->cpu0;
     mt->t_ran = rtb_now_ns();
     for (uint64_t i = 0; i < mt->n; i++) {
         rt_future_drop(&m->sleeps[i].base);

@@ -1,6 +1,11 @@
-/* rtb_util.c: clocks, the xorshift generator, the fd limit and the tcp_echo pattern table. */
+/* rtb_util.c: clocks, process CPU and RSS, percentiles, a sleep, the xorshift generator, the fd limit and the tcp_echo pattern. */
 #include "rtb_util.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -90,4 +95,54 @@ const unsigned char *rtb_pattern_at(uint64_t offset, unsigned conn)
 {
     pthread_once(&rtb__pattern_once, rtb__pattern_init);
     return rtb__pattern + (offset + (uint64_t)conn * 7919u) % RTB__PATTERN_PERIOD;
+}
+
+/* rtb_process_cpu_ns: CLOCK_PROCESS_CPUTIME_ID, as the anchor's util::process_cpu_ns. */
+uint64_t rtb_process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* rtb_rss_bytes: the second field of /proc/self/statm (resident pages) times the page size. */
+uint64_t rtb_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        rtb_fail_errno("open /proc/self/statm");
+    unsigned long long size, resident;
+    int n = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    if (n != 2)
+        rtb_fail("cannot parse /proc/self/statm");
+    long page = sysconf(_SC_PAGESIZE);
+    return (uint64_t)resident * (uint64_t)(page > 0 ? page : 4096);
+}
+
+/* rtb__cmp_double: qsort's ascending order for doubles (no NaN here: they are latencies). */
+static int rtb__cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* rtb_percentile: nearest rank, exactly the anchor's util::percentile. */
+double rtb_percentile(double *v, size_t n, double p)
+{
+    qsort(v, n, sizeof *v, rtb__cmp_double);
+    size_t rank = (size_t)ceil(p / 100.0 * (double)n);
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return v[rank - 1];
+}
+
+/* rtb_sleep_ms: nanosleep for the whole duration, resuming after a signal with what is left. */
+void rtb_sleep_ms(uint64_t ms)
+{
+    struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        continue;
 }

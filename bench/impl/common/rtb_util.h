@@ -1,4 +1,4 @@
-/* rtb_util.h: clocks, a seeded generator, fd limits and the tcp_echo byte pattern for the C benches. */
+/* rtb_util.h: clocks, process CPU and RSS, percentiles, a sleep, a seeded generator, fd limits and the tcp_echo byte pattern. */
 #ifndef RTB_UTIL_H
 #define RTB_UTIL_H
 
@@ -12,6 +12,15 @@ uint64_t rtb_now_ns(void);
 
 /* CPU time of the calling thread in ns (CLOCK_THREAD_CPUTIME_ID): work without the sleeping. */
 uint64_t rtb_thread_cpu_ns(void);
+
+/* CPU time of the whole process in ns (every thread: workers, IO threads, blocking pools). */
+uint64_t rtb_process_cpu_ns(void);
+/* Resident set size in bytes, from /proc/self/statm; fails the run if it cannot be read. */
+uint64_t rtb_rss_bytes(void);
+/* The p-th percentile (0..100) by nearest rank; sorts v in place; n > 0. */
+double rtb_percentile(double *v, size_t n, double p);
+/* Block the calling thread for ms milliseconds (std::thread::sleep: nanosleep, EINTR resumed). */
+void rtb_sleep_ms(uint64_t ms);
 
 /* xorshift64*: a small, fast, seeded generator, so that every runtime draws the same jitter. */
 typedef struct rtb_rng {

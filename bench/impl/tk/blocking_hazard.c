@@ -5,6 +5,7 @@
 
 #include "rt_alloc.h"
 #include "rt_clock.h"
+#include "rtb_util.h"
 #include "tk_blocking.h"
 #include "tk_time.h"
 
@@ -30,7 +31,7 @@ typedef struct tkb__bh_shared {
 /* tkb__block: the blocking call itself (std::thread::sleep), for the pool in phase 2. */
 static void *tkb__block(void *arg)
 {
-    tkb_sleep_ms(*(const uint64_t *)arg);
+    rtb_sleep_ms(*(const uint64_t *)arg);
     return NULL;
 }
 
@@ -59,7 +60,7 @@ static rt_poll tkb__hazard_poll(rt_future *f, rt_context *cx)
             tkb_joined(&h->jh, "spawn_blocking");
             rt_join_handle_detach(&h->jh);
         } else {
-            tkb_sleep_ms(h->sh->block_ms);  /* the hazard: a worker thread held hostage */
+            rtb_sleep_ms(h->sh->block_ms);  /* the hazard: a worker thread held hostage */
         }
         atomic_fetch_add_explicit(&h->sh->blocks, 1, memory_order_relaxed);
     }
@@ -168,7 +169,7 @@ static double tkb__run_phase(tk_runtime *rt, uint64_t ticks, uint64_t block_ms, 
     tk_runtime_block_on(rt, &p.base);
     rt_future_drop(&p.base);
     *blocks = atomic_load_explicit(&sh.blocks, memory_order_acquire);
-    double p99 = tkb_percentile(late, ticks, 99.0);
+    double p99 = rtb_percentile(late, ticks, 99.0);
     rt_free(late);
     return p99;
 }

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "rt_alloc.h"
+#include "rtb_util.h"
 #include "tk_sync.h"
 #include "tk_time.h"
 
@@ -71,7 +72,7 @@ static rt_poll tkb__itm_main_poll(rt_future *f, rt_context *cx)
 {
     tkb__itm_main *m = (tkb__itm_main *)f;
     RT_BEGIN(&m->co);
-    m->before = tkb_rss_bytes();
+    m->before = rtb_rss_bytes();
     for (m->i = 0; m->i < m->n; m->i++) {
         tkb__idle t = { .base = { &tkb__idle_vtable }, .sh = m->sh };
         if (tk_oneshot_channel(sizeof t.unit, &m->senders[m->i], &t.rx) != 0)
@@ -84,7 +85,7 @@ static rt_poll tkb__itm_main_poll(rt_future *f, rt_context *cx)
         m->nap = tk_sleep(1);
         RT_AWAIT(&m->co, &m->nap, cx);
     }
-    m->after = tkb_rss_bytes();
+    m->after = rtb_rss_bytes();
     for (m->i = 0; m->i < m->n; m->i++) {
         char unit = 0;
         if (tk_oneshot_send(&m->senders[m->i], &unit) != 0)

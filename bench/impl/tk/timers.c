@@ -60,12 +60,12 @@ static rt_poll tkb__mt_main_poll(rt_future *f, rt_context *cx)
         tk_coop_set(budget);
     }
     mt->t_run = rtb_now_ns();
-    m->cpu0 = tkb_process_cpu_ns();
+    m->cpu0 = rtb_process_cpu_ns();
     for (m->i = 0; m->i < mt->n; m->i++) {
         RT_AWAIT(&m->co, &m->sleeps[m->i], cx);
         rtb_mt_fire(mt, m->i);
     }
-    mt->cpu_dispatch = tkb_process_cpu_ns() - m->cpu0;
+    mt->cpu_dispatch = rtb_process_cpu_ns() - m->cpu0;
     mt->t_ran = rtb_now_ns();
     m->all_elapsed = 1;
     for (uint64_t i = 0; i < mt->n; i++)

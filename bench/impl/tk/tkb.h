@@ -41,15 +41,6 @@ void tkb_spawn_detached(const rt_future *fut, size_t size);
 /* After awaiting jh: fail the run unless the task finished normally (`.await.unwrap()`). */
 void tkb_joined(tk_join_handle *jh, const char *what);
 
-/* CPU time of the whole process in ns (all threads: workers, driver, blocking pool). */
-uint64_t tkb_process_cpu_ns(void);
-/* Resident set size in bytes, from /proc/self/statm; fails the run if it cannot be read. */
-uint64_t tkb_rss_bytes(void);
-/* The p-th percentile (0..100) by nearest rank; sorts v in place; n > 0. */
-double tkb_percentile(double *v, size_t n, double p);
-/* Block the calling thread for ms milliseconds (std::thread::sleep: nanosleep, EINTR resumed). */
-void tkb_sleep_ms(uint64_t ms);
-
 /* The workloads (bench/WORKLOADS.md); each returns 0 when it passed its check. */
 int tkb_sock_ping_pong(rtb_args *args);
 int tkb_bench_c(rtb_args *args);
